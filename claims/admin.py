@@ -1,0 +1,199 @@
+"""The Django admin as an editor's workbench: Arabic-aware search, filters, a claim page with its
+appearances, quantities and drawn source chain, and read-only history with who and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from simple_history.admin import SimpleHistoryAdmin
+
+from claims import chains, selectors
+from claims.extraction.arabic import normalise
+from claims.models import (
+    Actor,
+    Appearance,
+    Claim,
+    Event,
+    Flag,
+    Place,
+    Quantity,
+    Review,
+    Source,
+)
+
+
+class NormalisedSearchMixin:
+    """Search the stored normalised text, so أ/ا/إ, ة/ه, ى/ي and diacritics all match."""
+
+    normalised_search_field = "search_text"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        queryset, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        term = normalise(search_term)
+        if term:
+            queryset |= self.model.objects.filter(  # type: ignore[attr-defined]
+                **{f"{self.normalised_search_field}__icontains": term}
+            )
+        return queryset, may_have_duplicates
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_change_reason"]
+
+
+@admin.register(Place)
+class PlaceAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+    list_display = ["name", "name_ar", "kind", "parent", "geonames_id"]
+    list_filter = ["kind"]
+    search_fields = ["name", "name_ar", "ref"]
+    readonly_fields = ["path", "ref", "origin"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Actor)
+class ActorAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+    list_display = ["name", "name_ar", "kind", "parent", "party_to_conflict", "reliability"]
+    list_filter = ["kind", "party_to_conflict", "reliability", "is_proposed"]
+    search_fields = ["name", "name_ar", "slug"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "publisher", "kind", "language", "published_at", "is_placeholder"]
+    list_filter = ["kind", "language", "is_placeholder", "publisher__kind"]
+    search_fields = ["title", "canonical_url", "slug", "publisher__name", "publisher__name_ar"]
+    list_select_related = ["publisher"]
+    autocomplete_fields = ["publisher"]
+    readonly_fields = ["text_sha256", "html_sha256", "created_at", "updated_at"]
+    date_hierarchy = "published_at"
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "title_ar", "start", "end", "status"]
+    list_filter = ["status"]
+    search_fields = ["title", "title_ar", "slug"]
+    autocomplete_fields = ["places"]
+
+
+class AppearanceInline(admin.TabularInline):
+    model = Appearance
+    fk_name = "claim"
+    extra = 0
+    fields = ["source", "verb", "quote", "via"]
+    autocomplete_fields = ["source", "via"]
+
+
+class QuantityInline(admin.TabularInline):
+    model = Quantity
+    extra = 0
+    fields = ["item", "low", "high", "qualifier", "approximate", "text"]
+
+
+def _source_label(source: Source) -> str:
+    publisher = source.publisher.name if source.publisher else "unknown publisher"
+    return f"{source} — {publisher}"
+
+
+@admin.register(Claim)
+class ClaimAdmin(NormalisedSearchMixin, HistoryAdmin):
+    list_display = ["short_text", "claimant", "stance", "stated_at", "state", "verdict"]
+    list_filter = ["state", "verdict", "stance", "language", "claimant__kind", "claimant"]
+    search_fields = ["text", "text_en", "slug", "claimant__name", "claimant__name_ar"]
+    list_select_related = ["claimant"]
+    autocomplete_fields = ["claimant", "event", "places"]
+    readonly_fields = ["source_chain", "version", "created_at", "updated_at"]
+    inlines = [AppearanceInline, QuantityInline]
+    date_hierarchy = "stated_at"
+    fieldsets = [
+        (
+            None,
+            {"fields": ["slug", "claimant", "stance", "language", "text", "text_en", "text_ar"]},
+        ),
+        (
+            "When and where",
+            {"fields": ["stated_at", "event_start", "event_end", "event", "places"]},
+        ),
+        ("Workflow", {"fields": ["state", "verdict", "tags", "version"]}),
+        ("Source chain", {"fields": ["source_chain"]}),
+    ]
+
+    @admin.display(description="Claim")
+    def short_text(self, claim: Claim) -> SafeString:
+        return format_html('<span dir="auto">{}</span>', claim.text[:120])
+
+    @admin.display(description="Source chain")
+    def source_chain(self, claim: Claim) -> SafeString:
+        if claim.pk is None:
+            return format_html("<em>{}</em>", "Saved claims show their chain here.")
+        chain = selectors.chain_for_claim(claim.pk)
+        if not chain.links:
+            return format_html("<em>{}</em>", "No appearances yet: this claim is unsourced.")
+        paths = chains.chain_paths(chain.links)
+        in_chain = {s for path in paths for s in path}
+        sources = Source.objects.select_related("publisher").in_bulk(in_chain)
+        items = format_html_join(
+            "",
+            "<li dir='auto'>{}</li>",
+            ((" → ".join(_source_label(sources[s]) for s in path),) for path in paths),
+        )
+        return format_html(
+            "<ul>{}</ul><p>Roots: {} · independent roots: <strong>{}</strong> · depth {}{}</p>"
+            "<p>Root publishers: {}{}</p>",
+            items,
+            len(chain.report.roots),
+            chain.report.independent_root_count,
+            chain.report.depth,
+            " · contains a cycle" if chain.report.has_cycle else "",
+            ", ".join(chain.root_publishers()) or "unknown",
+            " — every root is the claimant or under it (partisan only)"
+            if chain.roots_all_under_claimant
+            else "",
+        )
+
+
+@admin.register(Review)
+class ReviewAdmin(HistoryAdmin):
+    list_display = ["claim", "verdict", "reviewer", "created_at", "published"]
+    list_filter = ["verdict", "published", "language"]
+    search_fields = ["rationale", "claim__text"]
+    list_select_related = ["claim__claimant", "reviewer"]
+    raw_id_fields = ["claim"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
+        # Append-only: once written, only publication is decided here.
+        if obj is not None:
+            return [f.name for f in Review._meta.fields if f.name not in Review.MUTABLE_FIELDS]
+        return ["published", "published_at", "published_by"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
+        return False
+
+    def get_exclude(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
+        return ["reviewer"] if obj is None else []
+
+    def save_model(self, request: HttpRequest, obj: Review, form: Any, change: bool) -> None:
+        if not change:
+            obj.reviewer = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Flag)
+class FlagAdmin(HistoryAdmin):
+    list_display = ["kind", "severity", "state", "detail", "created_at"]
+    list_filter = ["kind", "severity", "state"]
+    search_fields = ["detail", "fingerprint"]
+    readonly_fields = ["kind", "fingerprint", "evidence_hash", "detail", "claims", "sources"]

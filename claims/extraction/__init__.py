@@ -1,0 +1,1 @@
+"""Pure text functions: Arabic normalisation now, claim extraction as it lands."""

@@ -1,0 +1,104 @@
+"""Reusable read queries: a claim's source chain as plain data, and the readiness of services."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from claims import chains
+from claims.models import Actor, Appearance, Claim
+
+HEARTBEAT_KEY = "tracker:worker-heartbeat"
+
+
+@dataclass(frozen=True)
+class ClaimChain:
+    """A claim's chain report plus what is needed to show it (sources and actors by id)."""
+
+    claim: Claim
+    links: tuple[chains.Link, ...]
+    report: chains.ChainReport
+    actor_names: dict[int, str]
+    parent_of: dict[int, int | None]
+
+    def root_publishers(self) -> list[str]:
+        return sorted({self.actor_names[p] for g in self.report.root_groups for p in g.publishers})
+
+    @property
+    def roots_all_under_claimant(self) -> bool:
+        return chains.roots_all_under(self.report, self.claim.claimant_id, self.parent_of)
+
+
+def actor_hierarchy() -> tuple[dict[int, int | None], dict[int, str]]:
+    """Every actor's parent and name; small (hundreds of rows) and needed whole for ancestors."""
+    parent_of: dict[int, int | None] = {}
+    names: dict[int, str] = {}
+    for actor_id, parent_id, name in Actor.objects.values_list("id", "parent_id", "name"):
+        parent_of[actor_id] = parent_id
+        names[actor_id] = name
+    return parent_of, names
+
+
+def chain_for_claim(claim_id: int) -> ClaimChain:
+    """The source chain of one claim: its roots, independent roots and depth."""
+    claim = Claim.objects.select_related("claimant").get(pk=claim_id)
+    appearances = list(
+        Appearance.objects.filter(claim_id=claim_id).select_related(
+            "source__publisher", "via__publisher"
+        )
+    )
+    links = tuple(chains.Link(source=a.source_id, via=a.via_id) for a in appearances)
+    publisher_of: dict[object, object] = {}
+    for a in appearances:
+        publisher_of[a.source_id] = a.source.publisher_id
+        if a.via is not None:
+            publisher_of[a.via_id] = a.via.publisher_id
+    parent_of, names = actor_hierarchy()
+    report = chains.analyse_chain(links, publisher_of=publisher_of, parent_of=parent_of)
+    return ClaimChain(
+        claim=claim, links=links, report=report, actor_names=names, parent_of=parent_of
+    )
+
+
+@dataclass
+class Readiness:
+    checks: dict[str, str] = field(default_factory=dict)
+    worker_heartbeat_age_s: float | None = None
+
+    @property
+    def ready(self) -> bool:
+        return all(v == "ok" for v in self.checks.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": "ready" if self.ready else "unavailable",
+            "checks": self.checks,
+            "worker_heartbeat_age_s": self.worker_heartbeat_age_s,
+        }
+
+
+def readiness() -> Readiness:
+    """Probe the database and the broker with short timeouts; never raises."""
+    result = Readiness()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        result.checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not ready", reported by class name
+        result.checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1
+        )
+        client.ping()
+        result.checks["broker"] = "ok"
+        beat = client.get(HEARTBEAT_KEY)
+        if beat is not None:
+            result.worker_heartbeat_age_s = round(time.time() - float(beat), 1)
+    except Exception as exc:  # connection refused, timeout, auth: all "broker unavailable"
+        result.checks["broker"] = f"error: {type(exc).__name__}"
+    return result

@@ -1,0 +1,7 @@
+"""The tracker project: settings, URLs and the Celery app."""
+
+from __future__ import annotations
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]
