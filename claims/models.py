@@ -398,7 +398,7 @@ class Review(models.Model):
             before = Review.objects.filter(pk=self.pk).values().first()
             if before is not None:
                 changed = {
-                    f.attname
+                    f.name
                     for f in self._meta.concrete_fields
                     if before[f.attname] != getattr(self, f.attname)
                 }

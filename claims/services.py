@@ -21,6 +21,7 @@ from django.db.models import F
 from claims.gazetteer import PlaceRecord, build_gazetteer
 from claims.models import Actor, Appearance, Claim, Event, Place, Quantity, Source
 from claims.seeding import SeedCase, SeedError, parse_seed_case
+from tracker.demo import DEMO_PASSWORD, DEMO_ROLES
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 SEED_CASE = SEEDS_DIR / "seed_case.json"
@@ -166,26 +167,28 @@ def load_seed_case(*, path: Path = SEED_CASE, supplement: Path = PLACES_SUPPLEME
     places = _sync_places(gazetteer, report)
 
     actors: dict[str, Actor] = {}
-    for raw in case.actors:
-        actors[raw["slug"]] = _sync(
-            Actor,
-            report,
-            {"slug": raw["slug"]},
-            {
-                "name": raw["name"],
-                "name_ar": raw.get("name_ar", ""),
-                "aliases": list(raw.get("aliases", [])),
-                "kind": raw["kind"],
-                "party_to_conflict": bool(raw.get("party_to_conflict", False)),
-                "side": raw.get("side", ""),
-                "reliability": raw.get("reliability", "F"),
-                "domains": list(raw.get("domains", [])),
-            },
-        )
-    # Parents second: the file may list a child before its parent.
-    for raw in case.actors:
-        parent = actors[raw["parent"]] if raw.get("parent") else None
-        _sync(Actor, report, {"slug": raw["slug"]}, {"parent": parent})
+    # Parents first (the file may list a child before its parent; validation ruled out cycles).
+    pending = list(case.actors)
+    while pending:
+        ready = [a for a in pending if not a.get("parent") or a["parent"] in actors]
+        for raw in ready:
+            actors[raw["slug"]] = _sync(
+                Actor,
+                report,
+                {"slug": raw["slug"]},
+                {
+                    "name": raw["name"],
+                    "name_ar": raw.get("name_ar", ""),
+                    "aliases": list(raw.get("aliases", [])),
+                    "kind": raw["kind"],
+                    "parent": actors[raw["parent"]] if raw.get("parent") else None,
+                    "party_to_conflict": bool(raw.get("party_to_conflict", False)),
+                    "side": raw.get("side", ""),
+                    "reliability": raw.get("reliability", "F"),
+                    "domains": list(raw.get("domains", [])),
+                },
+            )
+        pending = [a for a in pending if a["slug"] not in actors]
 
     sources: dict[str, Source] = {}
     for raw in case.sources:
@@ -351,8 +354,6 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 ROLE_PERMISSIONS["reviewer"] = {**ROLE_PERMISSIONS["editor"], "review": ("view", "add", "change")}
 
-DEMO_PASSWORD = "verify-claims-2025"  # noqa: S105 - printed by `make run`, development only
-
 
 @transaction.atomic
 def ensure_roles_and_demo_users(*, password: str = DEMO_PASSWORD) -> list[str]:
@@ -367,7 +368,7 @@ def ensure_roles_and_demo_users(*, password: str = DEMO_PASSWORD) -> list[str]:
         perms = Permission.objects.filter(content_type__app_label="claims", codename__in=codenames)
         group.permissions.set(perms)
     created = []
-    for role in ("viewer", "editor", "reviewer", "admin"):
+    for role in DEMO_ROLES:
         username = f"demo-{role}"
         if user_model._default_manager.filter(username=username).exists():
             continue

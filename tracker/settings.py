@@ -13,6 +13,8 @@ from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+# Runtime files (SQLite database, beat schedule) live here; a fresh clone has no var/ yet.
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 

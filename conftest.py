@@ -1,0 +1,83 @@
+"""Shared test fixtures: real services (PostgreSQL, Redis, a Celery worker), the seed case, users
+per role, and Debian's Chromium for browser tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require_service(name: str, problem: str) -> None:
+    """Under CI a missing service fails the test; on a laptop it only skips it."""
+    message = f"{name} is not reachable: {problem}"
+    if CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url: str = settings.CELERY_BROKER_URL
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", f"{url} ({exc})")
+    return url
+
+
+@pytest.fixture
+def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
+    """A real Celery worker thread consuming from the real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tracker.celery import app
+
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture
+def seeded(db: None) -> Any:
+    """The seed case loaded through the same service `load_seeds` uses."""
+    from claims import services
+
+    return services.load_seed_case()
+
+
+@pytest.fixture
+def role_users(db: None) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from claims import services
+    from tracker.demo import DEMO_ROLES
+
+    services.ensure_roles_and_demo_users()
+    users = get_user_model()._default_manager
+    return {role: users.get(username=f"demo-{role}") for role in DEMO_ROLES}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not os.path.exists("/usr/bin/chromium"):
+        require_service("Chromium", "/usr/bin/chromium is missing (make chromium installs it)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_FLAGS,
+    }
