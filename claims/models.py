@@ -49,7 +49,7 @@ class Place(models.Model):
     # Slash-separated ids from the top ("1/5/42/"): "this place and everything under it" is one
     # indexed prefix query instead of a recursive walk.
     path = models.CharField(max_length=255, db_index=True, blank=True, editable=False)
-    origin = models.CharField(max_length=200, help_text="Package or document the entry came from.")
+    origin = models.TextField(help_text="Package or document the entry came from.")
     search_text = models.TextField(blank=True, editable=False)
 
     class Meta:

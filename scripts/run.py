@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tracker.demo import DEMO_PASSWORD  # noqa: E402 - after the path is set
+from tracker.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
