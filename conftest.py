@@ -52,6 +52,16 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
         yield worker
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Load the gazetteer once into the test database; tests roll back to it. (Transactional
+    tests flush it; `seeded` then loads it again.)"""
+    from claims import services
+
+    with django_db_blocker.unblock():
+        services.load_gazetteer()
+
+
 @pytest.fixture
 def seeded(db: None) -> Any:
     """The seed case loaded through the same service `load_seeds` uses."""

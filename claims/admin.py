@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
@@ -48,6 +49,15 @@ class NormalisedSearchMixin:
 
 class HistoryAdmin(SimpleHistoryAdmin):
     history_list_display = ["history_change_reason"]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # simple-history hides the Revert button when reverting is disabled but still accepts
+        # the POST; history is evidence, so refuse it here.
+        if request.method == "POST":
+            raise PermissionDenied("History is read-only; edit the record itself.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Place)

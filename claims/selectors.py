@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -22,8 +24,8 @@ class ClaimChain:
     claim: Claim
     links: tuple[chains.Link, ...]
     report: chains.ChainReport
-    actor_names: dict[int, str]
-    parent_of: dict[int, int | None]
+    actor_names: Mapping[Any, str]
+    parent_of: Mapping[Any, Any]
 
     def root_publishers(self) -> list[str]:
         return sorted({self.actor_names[p] for g in self.report.root_groups for p in g.publishers})

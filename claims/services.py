@@ -372,7 +372,7 @@ def ensure_roles_and_demo_users(*, password: str = DEMO_PASSWORD) -> list[str]:
         username = f"demo-{role}"
         if user_model._default_manager.filter(username=username).exists():
             continue
-        user = user_model._default_manager.create_user(  # type: ignore[attr-defined]
+        user = user_model._default_manager.create_user(
             username=username,
             password=password,
             is_staff=True,

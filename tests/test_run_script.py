@@ -62,13 +62,13 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, log: Call
         if result:
             return result
         time.sleep(0.2)
-    pytest.fail(f"Gave up after {timeout:.0f} s waiting for {what}. Output so far:\n{log()[-4000:]}")
+    pytest.fail(f"Gave up after {timeout:.0f} s waiting for {what}. Output:\n{log()[-4000:]}")
 
 
 def readiness(port: int) -> dict[str, object] | None:
     """/readyz's JSON when it answers 200, else None (not up yet, or a check is failing)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:  # noqa: S310 - fixed http URL
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             if response.status != 200:
                 return None
             body: dict[str, object] = json.loads(response.read())
@@ -212,9 +212,7 @@ def test_make_run_supervisor_starts_its_own_redis_when_none_runs_and_stops_every
 ) -> None:
     web_port = free_port()
     # Pointing "the local Redis" at a closed port makes the supervisor believe none runs here.
-    env = run_env(
-        tmp_path, web_port, TRACKER_LOCAL_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
-    )
+    env = run_env(tmp_path, web_port, TRACKER_LOCAL_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
     with supervisor(env) as sup:
         text = sup.wait_for_output("Claim tracker is up", "demo-editor")
@@ -227,6 +225,7 @@ def test_make_run_supervisor_starts_its_own_redis_when_none_runs_and_stops_every
         assert_serves_and_consumes(sup, web_port, broker_url)
 
         stop_with_ctrl_c(sup)
+        sup.wait_for_output("Stopping web, worker, beat and Redis", timeout=5)
         assert not accepts_connections(web_port)
         assert not accepts_connections(redis_port)
         assert leftovers(sup.proc.pid, [web_port, redis_port]) == []

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,405 +15,1215 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('title', models.CharField(max_length=300)),
-                ('title_ar', models.CharField(blank=True, max_length=300)),
-                ('start', models.DateField(blank=True, null=True)),
-                ('end', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('confirmed', 'Confirmed by an editor')], default='proposed', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                ("title", models.CharField(max_length=300)),
+                ("title_ar", models.CharField(blank=True, max_length=300)),
+                ("start", models.DateField(blank=True, null=True)),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("proposed", "Proposed"), ("confirmed", "Confirmed by an editor")],
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-start', 'title'],
+                "ordering": ["-start", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Actor',
+            name="Actor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('name_ar', models.CharField(blank=True, max_length=200)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names, both scripts.')),
-                ('kind', models.CharField(choices=[('government', 'Government'), ('military', 'Military'), ('armed_group', 'Armed group'), ('media', 'Media outlet'), ('wire', 'Wire agency'), ('ngo', 'NGO'), ('think_tank', 'Think tank'), ('person', 'Person'), ('social_account', 'Social media account')], max_length=20)),
-                ('party_to_conflict', models.BooleanField(default=False)),
-                ('side', models.CharField(blank=True, max_length=100)),
-                ('reliability', models.CharField(choices=[('A', 'A – completely reliable'), ('B', 'B – usually reliable'), ('C', 'C – fairly reliable'), ('D', 'D – not usually reliable'), ('E', 'E – unreliable'), ('F', 'F – reliability cannot be judged')], default='F', max_length=1)),
-                ('domains', models.JSONField(blank=True, default=list, help_text='Homepage domains.')),
-                ('is_proposed', models.BooleanField(default=False, help_text='Created by extraction; an editor has not confirmed it yet.')),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, help_text='The organisation this actor belongs to (al-Naba → ISIS).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='claims.actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("name_ar", models.CharField(blank=True, max_length=200)),
+                (
+                    "aliases",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Other names, both scripts."
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("government", "Government"),
+                            ("military", "Military"),
+                            ("armed_group", "Armed group"),
+                            ("media", "Media outlet"),
+                            ("wire", "Wire agency"),
+                            ("ngo", "NGO"),
+                            ("think_tank", "Think tank"),
+                            ("person", "Person"),
+                            ("social_account", "Social media account"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("party_to_conflict", models.BooleanField(default=False)),
+                ("side", models.CharField(blank=True, max_length=100)),
+                (
+                    "reliability",
+                    models.CharField(
+                        choices=[
+                            ("A", "A – completely reliable"),
+                            ("B", "B – usually reliable"),
+                            ("C", "C – fairly reliable"),
+                            ("D", "D – not usually reliable"),
+                            ("E", "E – unreliable"),
+                            ("F", "F – reliability cannot be judged"),
+                        ],
+                        default="F",
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "domains",
+                    models.JSONField(blank=True, default=list, help_text="Homepage domains."),
+                ),
+                (
+                    "is_proposed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Created by extraction; an editor has not confirmed it yet.",
+                    ),
+                ),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The organisation this actor belongs to (al-Naba → ISIS).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="claims.actor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('language', models.CharField(choices=[('ar', 'Arabic'), ('en', 'English'), ('other', 'Other')], default='ar', max_length=5)),
-                ('text', models.TextField(help_text='The claim in its original language, as written.')),
-                ('text_en', models.TextField(blank=True, help_text='English translation.')),
-                ('text_ar', models.TextField(blank=True, help_text='Arabic translation, when the original is not Arabic.')),
-                ('stance', models.CharField(choices=[('asserts', 'Asserts'), ('denies', 'Denies'), ('claims_responsibility', 'Claims responsibility'), ('admits', 'Admits')], default='asserts', max_length=30)),
-                ('stated_at', models.DateField(blank=True, help_text='When the claimant said it.', null=True)),
-                ('event_start', models.DateField(blank=True, null=True)),
-                ('event_end', models.DateField(blank=True, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('state', models.CharField(choices=[('new', 'New'), ('in_review', 'In review'), ('reviewed', 'Reviewed'), ('published', 'Published'), ('needs_info', 'Needs information')], default='new', max_length=20)),
-                ('verdict', models.CharField(choices=[('unverified', 'Unverified'), ('confirmed', 'Confirmed'), ('likely_true', 'Likely true'), ('contested', 'Contested'), ('misleading', 'Misleading'), ('likely_false', 'Likely false'), ('false', 'False'), ('unassessable', 'Unassessable')], default='unverified', max_length=20)),
-                ('priority', models.FloatField(db_index=True, default=0.0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('claimant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.actor')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claims', to='claims.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ar", "Arabic"), ("en", "English"), ("other", "Other")],
+                        default="ar",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "text",
+                    models.TextField(help_text="The claim in its original language, as written."),
+                ),
+                ("text_en", models.TextField(blank=True, help_text="English translation.")),
+                (
+                    "text_ar",
+                    models.TextField(
+                        blank=True, help_text="Arabic translation, when the original is not Arabic."
+                    ),
+                ),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("asserts", "Asserts"),
+                            ("denies", "Denies"),
+                            ("claims_responsibility", "Claims responsibility"),
+                            ("admits", "Admits"),
+                        ],
+                        default="asserts",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "stated_at",
+                    models.DateField(blank=True, help_text="When the claimant said it.", null=True),
+                ),
+                ("event_start", models.DateField(blank=True, null=True)),
+                ("event_end", models.DateField(blank=True, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_review", "In review"),
+                            ("reviewed", "Reviewed"),
+                            ("published", "Published"),
+                            ("needs_info", "Needs information"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("confirmed", "Confirmed"),
+                            ("likely_true", "Likely true"),
+                            ("contested", "Contested"),
+                            ("misleading", "Misleading"),
+                            ("likely_false", "Likely false"),
+                            ("false", "False"),
+                            ("unassessable", "Unassessable"),
+                        ],
+                        default="unverified",
+                        max_length=20,
+                    ),
+                ),
+                ("priority", models.FloatField(db_index=True, default=0.0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "claimant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="claims.actor",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="claims",
+                        to="claims.event",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-priority', '-stated_at', 'id'],
+                "ordering": ["-priority", "-stated_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('quantity_conflict', 'Quantity conflict'), ('date_conflict', 'Date conflict'), ('place_conflict', 'Place conflict'), ('denial', 'Denial'), ('single_root', 'Single root (circular reporting)'), ('partisan_only', 'Partisan sources only'), ('unsourced', 'Unsourced'), ('quote_not_in_source', 'Quote not in source'), ('unverified_stale', 'Unverified past SLA'), ('source_unreachable', 'Source unreachable'), ('source_changed', 'Source changed')], max_length=30)),
-                ('severity', models.CharField(choices=[('info', 'Info'), ('minor', 'Minor'), ('major', 'Major'), ('critical', 'Critical')], default='minor', max_length=10)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved'), ('dismissed', 'Dismissed')], default='open', max_length=10)),
-                ('fingerprint', models.CharField(max_length=64, unique=True)),
-                ('evidence_hash', models.CharField(blank=True, max_length=64)),
-                ('detail', models.TextField(help_text='Human explanation of the finding.')),
-                ('dismissed_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('claims', models.ManyToManyField(related_name='flags', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("quantity_conflict", "Quantity conflict"),
+                            ("date_conflict", "Date conflict"),
+                            ("place_conflict", "Place conflict"),
+                            ("denial", "Denial"),
+                            ("single_root", "Single root (circular reporting)"),
+                            ("partisan_only", "Partisan sources only"),
+                            ("unsourced", "Unsourced"),
+                            ("quote_not_in_source", "Quote not in source"),
+                            ("unverified_stale", "Unverified past SLA"),
+                            ("source_unreachable", "Source unreachable"),
+                            ("source_changed", "Source changed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("info", "Info"),
+                            ("minor", "Minor"),
+                            ("major", "Major"),
+                            ("critical", "Critical"),
+                        ],
+                        default="minor",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("resolved", "Resolved"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=64, unique=True)),
+                ("evidence_hash", models.CharField(blank=True, max_length=64)),
+                ("detail", models.TextField(help_text="Human explanation of the finding.")),
+                ("dismissed_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("claims", models.ManyToManyField(related_name="flags", to="claims.claim")),
             ],
             options={
-                'ordering': ['state', '-created_at'],
+                "ordering": ["state", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalClaim',
+            name="HistoricalClaim",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=150)),
-                ('language', models.CharField(choices=[('ar', 'Arabic'), ('en', 'English'), ('other', 'Other')], default='ar', max_length=5)),
-                ('text', models.TextField(help_text='The claim in its original language, as written.')),
-                ('text_en', models.TextField(blank=True, help_text='English translation.')),
-                ('text_ar', models.TextField(blank=True, help_text='Arabic translation, when the original is not Arabic.')),
-                ('stance', models.CharField(choices=[('asserts', 'Asserts'), ('denies', 'Denies'), ('claims_responsibility', 'Claims responsibility'), ('admits', 'Admits')], default='asserts', max_length=30)),
-                ('stated_at', models.DateField(blank=True, help_text='When the claimant said it.', null=True)),
-                ('event_start', models.DateField(blank=True, null=True)),
-                ('event_end', models.DateField(blank=True, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('state', models.CharField(choices=[('new', 'New'), ('in_review', 'In review'), ('reviewed', 'Reviewed'), ('published', 'Published'), ('needs_info', 'Needs information')], default='new', max_length=20)),
-                ('verdict', models.CharField(choices=[('unverified', 'Unverified'), ('confirmed', 'Confirmed'), ('likely_true', 'Likely true'), ('contested', 'Contested'), ('misleading', 'Misleading'), ('likely_false', 'Likely false'), ('false', 'False'), ('unassessable', 'Unassessable')], default='unverified', max_length=20)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claimant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.actor')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.event')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=150)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ar", "Arabic"), ("en", "English"), ("other", "Other")],
+                        default="ar",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "text",
+                    models.TextField(help_text="The claim in its original language, as written."),
+                ),
+                ("text_en", models.TextField(blank=True, help_text="English translation.")),
+                (
+                    "text_ar",
+                    models.TextField(
+                        blank=True, help_text="Arabic translation, when the original is not Arabic."
+                    ),
+                ),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("asserts", "Asserts"),
+                            ("denies", "Denies"),
+                            ("claims_responsibility", "Claims responsibility"),
+                            ("admits", "Admits"),
+                        ],
+                        default="asserts",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "stated_at",
+                    models.DateField(blank=True, help_text="When the claimant said it.", null=True),
+                ),
+                ("event_start", models.DateField(blank=True, null=True)),
+                ("event_end", models.DateField(blank=True, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_review", "In review"),
+                            ("reviewed", "Reviewed"),
+                            ("published", "Published"),
+                            ("needs_info", "Needs information"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("confirmed", "Confirmed"),
+                            ("likely_true", "Likely true"),
+                            ("contested", "Contested"),
+                            ("misleading", "Misleading"),
+                            ("likely_false", "Likely false"),
+                            ("false", "False"),
+                            ("unassessable", "Unassessable"),
+                        ],
+                        default="unverified",
+                        max_length=20,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claimant",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.actor",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.event",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical claim',
-                'verbose_name_plural': 'historical claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical claim",
+                "verbose_name_plural": "historical claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFlag',
+            name="HistoricalFlag",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('quantity_conflict', 'Quantity conflict'), ('date_conflict', 'Date conflict'), ('place_conflict', 'Place conflict'), ('denial', 'Denial'), ('single_root', 'Single root (circular reporting)'), ('partisan_only', 'Partisan sources only'), ('unsourced', 'Unsourced'), ('quote_not_in_source', 'Quote not in source'), ('unverified_stale', 'Unverified past SLA'), ('source_unreachable', 'Source unreachable'), ('source_changed', 'Source changed')], max_length=30)),
-                ('severity', models.CharField(choices=[('info', 'Info'), ('minor', 'Minor'), ('major', 'Major'), ('critical', 'Critical')], default='minor', max_length=10)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved'), ('dismissed', 'Dismissed')], default='open', max_length=10)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('evidence_hash', models.CharField(blank=True, max_length=64)),
-                ('detail', models.TextField(help_text='Human explanation of the finding.')),
-                ('dismissed_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("quantity_conflict", "Quantity conflict"),
+                            ("date_conflict", "Date conflict"),
+                            ("place_conflict", "Place conflict"),
+                            ("denial", "Denial"),
+                            ("single_root", "Single root (circular reporting)"),
+                            ("partisan_only", "Partisan sources only"),
+                            ("unsourced", "Unsourced"),
+                            ("quote_not_in_source", "Quote not in source"),
+                            ("unverified_stale", "Unverified past SLA"),
+                            ("source_unreachable", "Source unreachable"),
+                            ("source_changed", "Source changed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("info", "Info"),
+                            ("minor", "Minor"),
+                            ("major", "Major"),
+                            ("critical", "Critical"),
+                        ],
+                        default="minor",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("resolved", "Resolved"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("evidence_hash", models.CharField(blank=True, max_length=64)),
+                ("detail", models.TextField(help_text="Human explanation of the finding.")),
+                ("dismissed_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical flag',
-                'verbose_name_plural': 'historical flags',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical flag",
+                "verbose_name_plural": "historical flags",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFlag_claims',
+            name="HistoricalFlag_claims",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('flag', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.flag')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='claims.historicalflag')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.flag",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="claims.historicalflag",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalFlag_claims',
+                "verbose_name": "HistoricalFlag_claims",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalReview',
+            name="HistoricalReview",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('verdict', models.CharField(choices=[('unverified', 'Unverified'), ('confirmed', 'Confirmed'), ('likely_true', 'Likely true'), ('contested', 'Contested'), ('misleading', 'Misleading'), ('likely_false', 'Likely false'), ('false', 'False'), ('unassessable', 'Unassessable')], max_length=20)),
-                ('rationale', models.TextField()),
-                ('evidence_links', models.JSONField(blank=True, default=list)),
-                ('language', models.CharField(choices=[('ar', 'Arabic'), ('en', 'English'), ('other', 'Other')], default='en', max_length=5)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('published', models.BooleanField(default=False)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('published_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("confirmed", "Confirmed"),
+                            ("likely_true", "Likely true"),
+                            ("contested", "Contested"),
+                            ("misleading", "Misleading"),
+                            ("likely_false", "Likely false"),
+                            ("false", "False"),
+                            ("unassessable", "Unassessable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                ("evidence_links", models.JSONField(blank=True, default=list)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ar", "Arabic"), ("en", "English"), ("other", "Other")],
+                        default="en",
+                        max_length=5,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("published", models.BooleanField(default=False)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical review',
-                'verbose_name_plural': 'historical reviews',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical review",
+                "verbose_name_plural": "historical reviews",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(max_length=100, unique=True)),
-                ('geonames_id', models.PositiveBigIntegerField(blank=True, null=True, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('name_ar', models.CharField(blank=True, max_length=200)),
-                ('aliases', models.JSONField(blank=True, default=list)),
-                ('kind', models.CharField(choices=[('country', 'Country'), ('governorate', 'Governorate'), ('district', 'District'), ('town', 'Town or city'), ('quarter', 'Quarter'), ('village', 'Village'), ('road', 'Road'), ('building', 'Building'), ('locality', 'Locality')], max_length=20)),
-                ('path', models.CharField(blank=True, db_index=True, editable=False, max_length=255)),
-                ('origin', models.TextField(help_text='Package or document the entry came from.')),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='claims.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ref", models.CharField(max_length=100, unique=True)),
+                ("geonames_id", models.PositiveBigIntegerField(blank=True, null=True, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("name_ar", models.CharField(blank=True, max_length=200)),
+                ("aliases", models.JSONField(blank=True, default=list)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("country", "Country"),
+                            ("governorate", "Governorate"),
+                            ("district", "District"),
+                            ("town", "Town or city"),
+                            ("quarter", "Quarter"),
+                            ("village", "Village"),
+                            ("road", "Road"),
+                            ("building", "Building"),
+                            ("locality", "Locality"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=255),
+                ),
+                ("origin", models.TextField(help_text="Package or document the entry came from.")),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="claims.place",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path'],
+                "ordering": ["path"],
             },
         ),
         migrations.AddField(
-            model_name='event',
-            name='places',
-            field=models.ManyToManyField(blank=True, related_name='events', to='claims.place'),
+            model_name="event",
+            name="places",
+            field=models.ManyToManyField(blank=True, related_name="events", to="claims.place"),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='places',
-            field=models.ManyToManyField(blank=True, related_name='claims', to='claims.place'),
+            model_name="claim",
+            name="places",
+            field=models.ManyToManyField(blank=True, related_name="claims", to="claims.place"),
         ),
         migrations.CreateModel(
-            name='Quantity',
+            name="Quantity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(help_text='What is counted: mortars, killed, sites…', max_length=100)),
-                ('low', models.PositiveBigIntegerField()),
-                ('high', models.PositiveBigIntegerField(blank=True, help_text='Empty = open.', null=True)),
-                ('qualifier', models.CharField(blank=True, help_text='As written: أكثر من, about…', max_length=60)),
-                ('approximate', models.BooleanField(default=False, help_text='Widened by ±10 % when compared.')),
-                ('text', models.CharField(blank=True, help_text='The raw span.', max_length=300)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quantities', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "item",
+                    models.CharField(
+                        help_text="What is counted: mortars, killed, sites…", max_length=100
+                    ),
+                ),
+                ("low", models.PositiveBigIntegerField()),
+                (
+                    "high",
+                    models.PositiveBigIntegerField(
+                        blank=True, help_text="Empty = open.", null=True
+                    ),
+                ),
+                (
+                    "qualifier",
+                    models.CharField(
+                        blank=True, help_text="As written: أكثر من, about…", max_length=60
+                    ),
+                ),
+                (
+                    "approximate",
+                    models.BooleanField(default=False, help_text="Widened by ±10 % when compared."),
+                ),
+                ("text", models.CharField(blank=True, help_text="The raw span.", max_length=300)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quantities",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'quantities',
-                'ordering': ['claim', 'item', 'id'],
+                "verbose_name_plural": "quantities",
+                "ordering": ["claim", "item", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verdict', models.CharField(choices=[('unverified', 'Unverified'), ('confirmed', 'Confirmed'), ('likely_true', 'Likely true'), ('contested', 'Contested'), ('misleading', 'Misleading'), ('likely_false', 'Likely false'), ('false', 'False'), ('unassessable', 'Unassessable')], max_length=20)),
-                ('rationale', models.TextField()),
-                ('evidence_links', models.JSONField(blank=True, default=list)),
-                ('language', models.CharField(choices=[('ar', 'Arabic'), ('en', 'English'), ('other', 'Other')], default='en', max_length=5)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('published', models.BooleanField(default=False)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='claims.claim')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='published_reviews', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("confirmed", "Confirmed"),
+                            ("likely_true", "Likely true"),
+                            ("contested", "Contested"),
+                            ("misleading", "Misleading"),
+                            ("likely_false", "Likely false"),
+                            ("false", "False"),
+                            ("unassessable", "Unassessable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                ("evidence_links", models.JSONField(blank=True, default=list)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ar", "Arabic"), ("en", "English"), ("other", "Other")],
+                        default="en",
+                        max_length=5,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("published", models.BooleanField(default=False)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="published_reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', '-created_at', '-id'],
+                "ordering": ["claim", "-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('canonical_url', models.URLField(blank=True, max_length=2000)),
-                ('author', models.CharField(blank=True, max_length=200)),
-                ('kind', models.CharField(choices=[('article', 'Article'), ('press_release', 'Press release'), ('statement', 'Statement'), ('social_post', 'Social media post'), ('video', 'Video'), ('report', 'Report'), ('newspaper', 'Newspaper issue'), ('website', 'Website post'), ('interview', 'Interview')], default='article', max_length=20)),
-                ('language', models.CharField(choices=[('ar', 'Arabic'), ('en', 'English'), ('other', 'Other')], default='ar', max_length=5)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('retrieved_at', models.DateTimeField(blank=True, null=True)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('text', models.TextField(blank=True)),
-                ('text_sha256', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('html_sha256', models.CharField(blank=True, max_length=64)),
-                ('archive_url', models.URLField(blank=True, max_length=2000)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('is_placeholder', models.BooleanField(default=False, help_text='We know this document is cited but do not hold its text.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('publisher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='publications', to='claims.actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                ("canonical_url", models.URLField(blank=True, max_length=2000)),
+                ("author", models.CharField(blank=True, max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("press_release", "Press release"),
+                            ("statement", "Statement"),
+                            ("social_post", "Social media post"),
+                            ("video", "Video"),
+                            ("report", "Report"),
+                            ("newspaper", "Newspaper issue"),
+                            ("website", "Website post"),
+                            ("interview", "Interview"),
+                        ],
+                        default="article",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ar", "Arabic"), ("en", "English"), ("other", "Other")],
+                        default="ar",
+                        max_length=5,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("retrieved_at", models.DateTimeField(blank=True, null=True)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("text", models.TextField(blank=True)),
+                ("text_sha256", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("html_sha256", models.CharField(blank=True, max_length=64)),
+                ("archive_url", models.URLField(blank=True, max_length=2000)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "is_placeholder",
+                    models.BooleanField(
+                        default=False,
+                        help_text="We know this document is cited but do not hold its text.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "publisher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="publications",
+                        to="claims.actor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-published_at', 'slug'],
+                "ordering": ["-published_at", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalFlag_sources',
+            name="HistoricalFlag_sources",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('flag', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.flag')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='claims.historicalflag')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.source')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.flag",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="claims.historicalflag",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalFlag_sources',
+                "verbose_name": "HistoricalFlag_sources",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAppearance',
+            name="HistoricalAppearance",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('quote', models.TextField(blank=True, help_text='Verbatim span of the source.')),
-                ('verb', models.CharField(blank=True, help_text='Reporting verb as written.', max_length=60)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.source')),
-                ('via', models.ForeignKey(blank=True, db_constraint=False, help_text='The upstream source this source cites for the claim.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.source')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("quote", models.TextField(blank=True, help_text="Verbatim span of the source.")),
+                (
+                    "verb",
+                    models.CharField(
+                        blank=True, help_text="Reporting verb as written.", max_length=60
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.source",
+                    ),
+                ),
+                (
+                    "via",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The upstream source this source cites for the claim.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical appearance',
-                'verbose_name_plural': 'historical appearances',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical appearance",
+                "verbose_name_plural": "historical appearances",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='sources',
-            field=models.ManyToManyField(blank=True, related_name='flags', to='claims.source'),
+            model_name="flag",
+            name="sources",
+            field=models.ManyToManyField(blank=True, related_name="flags", to="claims.source"),
         ),
         migrations.CreateModel(
-            name='Appearance',
+            name="Appearance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quote', models.TextField(blank=True, help_text='Verbatim span of the source.')),
-                ('verb', models.CharField(blank=True, help_text='Reporting verb as written.', max_length=60)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appearances', to='claims.claim')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appearances', to='claims.source')),
-                ('via', models.ForeignKey(blank=True, help_text='The upstream source this source cites for the claim.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cited_for', to='claims.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quote", models.TextField(blank=True, help_text="Verbatim span of the source.")),
+                (
+                    "verb",
+                    models.CharField(
+                        blank=True, help_text="Reporting verb as written.", max_length=60
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="appearances",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appearances",
+                        to="claims.source",
+                    ),
+                ),
+                (
+                    "via",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The upstream source this source cites for the claim.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cited_for",
+                        to="claims.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', 'id'],
+                "ordering": ["claim", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='actor',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='actor_not_its_own_parent'),
+            model_name="actor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="actor_not_its_own_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='place',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='place_not_its_own_parent'),
+            model_name="place",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="place_not_its_own_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('start__isnull', True), ('end__isnull', True), ('start__lte', models.F('end')), _connector='OR'), name='event_starts_before_it_ends'),
+            model_name="event",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("start__isnull", True),
+                    ("end__isnull", True),
+                    ("start__lte", models.F("end")),
+                    _connector="OR",
+                ),
+                name="event_starts_before_it_ends",
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['state', 'verdict'], name='claim_state_verdict'),
+            model_name="claim",
+            index=models.Index(fields=["state", "verdict"], name="claim_state_verdict"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('event_start__isnull', True), ('event_end__isnull', True), ('event_start__lte', models.F('event_end')), _connector='OR'), name='claim_event_starts_before_it_ends'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("event_start__isnull", True),
+                    ("event_end__isnull", True),
+                    ("event_start__lte", models.F("event_end")),
+                    _connector="OR",
+                ),
+                name="claim_event_starts_before_it_ends",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='claim_version_positive'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="claim_version_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='claim_text_not_empty'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("text", ""), _negated=True), name="claim_text_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quantity',
-            constraint=models.CheckConstraint(condition=models.Q(('high__isnull', True), ('low__lte', models.F('high')), _connector='OR'), name='quantity_low_not_above_high'),
+            model_name="quantity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("high__isnull", True), ("low__lte", models.F("high")), _connector="OR"
+                ),
+                name="quantity_low_not_above_high",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('rationale', ''), _negated=True), name='review_rationale_required'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rationale", ""), _negated=True),
+                name="review_rationale_required",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('published', False), ('published_at__isnull', False), _connector='OR'), name='review_published_has_time'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("published", False), ("published_at__isnull", False), _connector="OR"
+                ),
+                name="review_published_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.UniqueConstraint(condition=models.Q(('canonical_url', ''), _negated=True), fields=('canonical_url',), name='source_unique_canonical_url'),
+            model_name="source",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("canonical_url", ""), _negated=True),
+                fields=("canonical_url",),
+                name="source_unique_canonical_url",
+            ),
         ),
         migrations.AddIndex(
-            model_name='flag',
-            index=models.Index(fields=['kind', 'state'], name='flag_kind_state'),
+            model_name="flag",
+            index=models.Index(fields=["kind", "state"], name="flag_kind_state"),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'dismissed'), _negated=True), models.Q(('dismissed_reason', ''), _negated=True), _connector='OR'), name='flag_dismissal_has_reason'),
+            model_name="flag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "dismissed"), _negated=True),
+                    models.Q(("dismissed_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="flag_dismissal_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appearance',
-            constraint=models.UniqueConstraint(fields=('claim', 'source'), name='appearance_once_per_source'),
+            model_name="appearance",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "source"), name="appearance_once_per_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appearance',
-            constraint=models.CheckConstraint(condition=models.Q(('via', models.F('source')), _negated=True), name='appearance_does_not_cite_itself'),
+            model_name="appearance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("via", models.F("source")), _negated=True),
+                name="appearance_does_not_cite_itself",
+            ),
         ),
     ]
