@@ -3,10 +3,13 @@ appearances, quantities and drawn source chain, and read-only history with who a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
@@ -26,6 +29,18 @@ from claims.models import (
     Review,
     Source,
 )
+
+# Arabic and English are typed into the same fields: let each box follow its own text's direction.
+BIDI_WIDGETS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.TextField: {"widget": forms.Textarea(attrs={"dir": "auto", "rows": 3})},
+    models.CharField: {"widget": forms.TextInput(attrs={"dir": "auto", "class": "vTextField"})},
+}
+
+
+class BidiFormMixin:
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = (
+        BIDI_WIDGETS
+    )
 
 
 class NormalisedSearchMixin:
@@ -47,7 +62,7 @@ class NormalisedSearchMixin:
         return queryset, may_have_duplicates
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(BidiFormMixin, SimpleHistoryAdmin):
     history_list_display = ["history_change_reason"]
 
     def history_form_view(
@@ -61,7 +76,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+class PlaceAdmin(NormalisedSearchMixin, BidiFormMixin, admin.ModelAdmin):
     list_display = ["name", "name_ar", "kind", "parent", "geonames_id"]
     list_filter = ["kind"]
     search_fields = ["name", "name_ar", "ref"]
@@ -71,7 +86,7 @@ class PlaceAdmin(NormalisedSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+class ActorAdmin(NormalisedSearchMixin, BidiFormMixin, admin.ModelAdmin):
     list_display = ["name", "name_ar", "kind", "parent", "party_to_conflict", "reliability"]
     list_filter = ["kind", "party_to_conflict", "reliability", "is_proposed"]
     search_fields = ["name", "name_ar", "slug"]
@@ -81,7 +96,7 @@ class ActorAdmin(NormalisedSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(BidiFormMixin, admin.ModelAdmin):
     list_display = ["__str__", "publisher", "kind", "language", "published_at", "is_placeholder"]
     list_filter = ["kind", "language", "is_placeholder", "publisher__kind"]
     search_fields = ["title", "canonical_url", "slug", "publisher__name", "publisher__name_ar"]
@@ -92,14 +107,14 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(BidiFormMixin, admin.ModelAdmin):
     list_display = ["title", "title_ar", "start", "end", "status"]
     list_filter = ["status"]
     search_fields = ["title", "title_ar", "slug"]
     autocomplete_fields = ["places"]
 
 
-class AppearanceInline(admin.TabularInline):
+class AppearanceInline(BidiFormMixin, admin.TabularInline):
     model = Appearance
     fk_name = "claim"
     extra = 0
@@ -107,7 +122,7 @@ class AppearanceInline(admin.TabularInline):
     autocomplete_fields = ["source", "via"]
 
 
-class QuantityInline(admin.TabularInline):
+class QuantityInline(BidiFormMixin, admin.TabularInline):
     model = Quantity
     extra = 0
     fields = ["item", "low", "high", "qualifier", "approximate", "text"]
