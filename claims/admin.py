@@ -129,8 +129,10 @@ class QuantityInline(BidiFormMixin, admin.TabularInline):
 
 
 def _source_label(source: Source) -> str:
-    publisher = source.publisher.name if source.publisher else "unknown publisher"
-    return f"{source} — {publisher}"
+    if source.title or source.canonical_url:
+        publisher = source.publisher.name if source.publisher else "unknown publisher"
+        return f"{source} — {publisher}"
+    return str(source)
 
 
 @admin.register(Claim)

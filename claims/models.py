@@ -175,7 +175,13 @@ class Source(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or self.canonical_url or self.slug
+        if self.title or self.canonical_url:
+            return self.title or self.canonical_url
+        # Placeholders have neither: name them the way an editor would ("al-Naba newspaper
+        # issue, 2025-11-27"). Callers listing many sources select_related the publisher.
+        publisher = self.publisher.name if self.publisher_id and self.publisher else "Unknown"
+        when = f", {self.published_at:%Y-%m-%d}" if self.published_at else ""
+        return f"{publisher} {self.get_kind_display().lower()}{when}"
 
 
 class Event(models.Model):
