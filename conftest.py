@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 
-CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.support import require_service
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -21,14 +21,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def require_service(name: str, problem: str) -> None:
-    """Under CI a missing service fails the test; on a laptop it only skips it."""
-    message = f"{name} is not reachable: {problem}"
-    if CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

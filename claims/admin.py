@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextareaWidget, AdminTextInputWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
@@ -32,8 +32,8 @@ from claims.models import (
 
 # Arabic and English are typed into the same fields: let each box follow its own text's direction.
 BIDI_WIDGETS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
-    models.TextField: {"widget": forms.Textarea(attrs={"dir": "auto", "rows": 3})},
-    models.CharField: {"widget": forms.TextInput(attrs={"dir": "auto", "class": "vTextField"})},
+    models.TextField: {"widget": AdminTextareaWidget(attrs={"dir": "auto", "rows": 3})},
+    models.CharField: {"widget": AdminTextInputWidget(attrs={"dir": "auto"})},
 }
 
 

@@ -322,7 +322,8 @@ class Appearance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.claim_id} in {self.source}"
+        verb = f"{self.verb} " if self.verb else ""
+        return f"{verb}in {self.source}"
 
 
 class Quantity(models.Model):

@@ -57,9 +57,8 @@ def redis_server_binary() -> str:
     return system
 
 
-def start_redis(children: list[tuple[str, subprocess.Popen[bytes]]]) -> str:
+def start_redis(children: list[tuple[str, subprocess.Popen[bytes]]], workdir: str) -> str:
     port = free_port()
-    workdir = tempfile.mkdtemp(prefix="tracker-redis-")
     proc = subprocess.Popen(
         [
             redis_server_binary(),
@@ -84,18 +83,24 @@ def start_redis(children: list[tuple[str, subprocess.Popen[bytes]]]) -> str:
     raise SystemExit("The bundled Redis did not start within 5 seconds.")
 
 
-def stop_all(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    # Reverse order: web, beat and worker go before the Redis they talk to.
-    for _, proc in reversed(children):
+def stop(processes: list[tuple[str, subprocess.Popen[bytes]]], timeout: float) -> None:
+    for _, proc in processes:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-    deadline = time.time() + 15
-    for name, proc in reversed(children):
+    deadline = time.time() + timeout
+    for name, proc in processes:
         try:
             proc.wait(timeout=max(0.1, deadline - time.time()))
         except subprocess.TimeoutExpired:
             print(f"{name} did not stop in time; killing it.", flush=True)
             proc.kill()
+            proc.wait()
+
+
+def stop_all(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    # Web, beat and worker first, and only then the Redis they may still be talking to.
+    stop([c for c in children if c[0] != "redis"], timeout=15)
+    stop([c for c in children if c[0] == "redis"], timeout=5)
 
 
 def main() -> int:
@@ -111,6 +116,9 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    # Runtime files of this run only (bundled Redis, beat schedule): two runs never share them.
+    rundir = tempfile.mkdtemp(prefix="tracker-run-")
+    env.setdefault("CELERY_BEAT_SCHEDULE_FILENAME", os.path.join(rundir, "celerybeat-schedule"))
     try:
         redis_url = env.get("REDIS_URL")
         if redis_url is None:
@@ -118,7 +126,7 @@ def main() -> int:
             if reachable(local.hostname or "127.0.0.1", local.port or 6379):
                 redis_url = LOCAL_REDIS
             else:
-                redis_url = start_redis(children)
+                redis_url = start_redis(children, rundir)
                 print(f"No Redis was running: started one at {redis_url}.", flush=True)
         env["REDIS_URL"] = redis_url
         if reachable(host, port):
@@ -142,10 +150,14 @@ def main() -> int:
         }
         for name, command in commands.items():
             children.append((name, subprocess.Popen(command, cwd=ROOT, env=env)))
-        for _ in range(100):
-            if reachable(host, port) or stopping:
-                break
+        deadline = time.time() + 30
+        while not (stopping or reachable(host, port)):
+            if time.time() > deadline or any(p.poll() is not None for _, p in children):
+                print("The web server did not come up; stopping.", flush=True)
+                return 1
             time.sleep(0.1)
+        if stopping:
+            return 0
         print(
             "\n"
             f"  Claim tracker is up: http://{host}:{port}/  (admin: http://{host}:{port}/admin/)\n"
@@ -165,6 +177,7 @@ def main() -> int:
         started_redis = any(name == "redis" for name, _ in children)
         print("Stopping web, worker, beat" + (" and Redis" if started_redis else ""), flush=True)
         stop_all(children)
+        shutil.rmtree(rundir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port
 
 
 def test_healthz_answers_without_touching_anything(client):
@@ -28,7 +22,7 @@ def test_readyz_is_ready_when_database_and_broker_answer(client, redis_url):
 
 @pytest.mark.django_db
 def test_readyz_answers_503_and_names_the_broker_when_redis_is_unreachable(client, settings):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()

@@ -24,7 +24,7 @@ import redis
 from celery import Celery
 
 from claims.selectors import HEARTBEAT_KEY
-from conftest import require_service
+from tests.support import free_port, require_service
 
 pytestmark = pytest.mark.integration
 
@@ -36,13 +36,6 @@ STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the kernel picks it, then we release it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
@@ -158,8 +151,8 @@ def supervisor(env: dict[str, str]) -> Iterator[Supervisor]:
 
 def run_env(tmp_path: Path, web_port: int, **extra: str) -> dict[str, str]:
     """The environment of a developer typing `make run`: no REDIS_URL, a throwaway SQLite file."""
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "HOST"}}
-    env.pop("TRACKER_LOCAL_REDIS_URL", None)
+    unset = {"REDIS_URL", "TRACKER_LOCAL_REDIS_URL", "HOST"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
         PORT=str(web_port),
