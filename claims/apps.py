@@ -7,3 +7,6 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "claims"
     verbose_name = "Claims and sources"
+
+    def ready(self) -> None:
+        from claims import signals  # noqa: F401 - connects the receivers

@@ -79,6 +79,8 @@ class Actor(models.Model):
         THINK_TANK = "think_tank", "Think tank"
         PERSON = "person", "Person"
         SOCIAL_ACCOUNT = "social_account", "Social media account"
+        # "مصادر", "sources said", "officials said": attributed to nobody an editor can check.
+        ANONYMOUS = "anonymous", "Unnamed sources"
 
     class Reliability(models.TextChoices):
         # Admiralty code for the source: A completely reliable … F cannot be judged.
@@ -161,6 +163,11 @@ class Source(models.Model):
         default=False,
         help_text="We know this document is cited but do not hold its text.",
     )
+    # Set by the periodic re-fetch: when it last ran, what went wrong, and the hash of the text
+    # it found, compared with text_sha256 to notice stealth edits.
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.CharField(max_length=300, blank=True)
+    refetched_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -260,6 +267,8 @@ class Claim(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, default=Verdict.UNVERIFIED)
     priority = models.FloatField(default=0.0, db_index=True)
+    # Why the priority is what it is, one line a factor ("open major flag: +30").
+    priority_reasons = models.JSONField(default=list, blank=True)
     # Optimistic concurrency: every accepted edit bumps it; an edit based on an older value loses.
     version = models.PositiveIntegerField(default=1)
     search_text = models.TextField(blank=True, editable=False)
@@ -269,7 +278,9 @@ class Claim(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["search_text", "priority", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "priority", "priority_reasons", "updated_at"]
+    )
 
     class Meta:
         ordering = ["-priority", "-stated_at", "id"]
@@ -461,7 +472,9 @@ class Flag(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(m2m_fields=[claims, sources], excluded_fields=["updated_at"])
+    # The claims a flag is about are part of its fingerprint and never change, so history
+    # tracks its state, severity, detail and dismissal, not the links.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["state", "-created_at"]
@@ -475,3 +488,20 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_state_display()})"
+
+
+class PendingCheck(models.Model):
+    """The outbox of claim checks: written in the same transaction as the edit that needs it,
+    deleted by the check itself. A save made while the broker is down is therefore never lost:
+    beat re-enqueues whatever is still here."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="pending_check")
+    requested_at = models.DateTimeField(db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"check of claim {self.claim_id} requested {self.requested_at:%Y-%m-%d %H:%M:%S}"

@@ -104,3 +104,31 @@ def readiness() -> Readiness:
     except Exception as exc:  # connection refused, timeout, auth: all "broker unavailable"
         result.checks["broker"] = f"error: {type(exc).__name__}"
     return result
+
+
+def flag_listing(*, state: str | None = "open") -> list[dict[str, Any]]:
+    """Flags in the shape of DESIGN §8's `scan --json`, in three queries whatever their number."""
+    from django.db.models import Prefetch
+
+    from claims.models import Flag, Source
+
+    flags = Flag.objects.order_by("kind", "id").prefetch_related(
+        Prefetch("claims", queryset=Claim.objects.select_related("claimant").order_by("id")),
+        Prefetch("sources", queryset=Source.objects.order_by("id")),
+    )
+    if state is not None:
+        flags = flags.filter(state=state)
+    return [
+        {
+            "id": flag.pk,
+            "kind": flag.kind,
+            "severity": flag.severity,
+            "state": flag.state,
+            "claims": [
+                {"id": c.pk, "claimant": c.claimant.name, "text": c.text} for c in flag.claims.all()
+            ],
+            "sources": [s.canonical_url or s.slug for s in flag.sources.all()],
+            "detail": flag.detail,
+        }
+        for flag in flags
+    ]

@@ -1,14 +1,32 @@
-"""Celery tasks: thin wrappers that take ids and call one function each."""
+"""Celery tasks: thin wrappers that take ids and call one function each.
+
+Every task acknowledges late and is rejected back to the queue if its worker dies (settings), is
+idempotent, retries a bounded number of times with backoff on database or broker hiccups, and
+has a time limit shorter than the broker's visibility timeout.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import redis
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
 
+from claims import verification
 from claims.selectors import HEARTBEAT_KEY
+
+RETRYABLE = (DatabaseError, redis.RedisError, ConnectionError)
+RETRY: dict[str, Any] = {
+    "autoretry_for": RETRYABLE,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
 @shared_task(ignore_result=False)
@@ -17,3 +35,48 @@ def record_worker_heartbeat() -> float:
     now = time.time()
     redis.Redis.from_url(settings.CELERY_BROKER_URL).set(HEARTBEAT_KEY, now, ex=3600)
     return now
+
+
+@shared_task(**RETRY, soft_time_limit=60, time_limit=90)
+def check_claim(claim_id: int) -> dict[str, Any] | None:
+    report = verification.check_claim(claim_id)
+    return None if report is None else report.as_dict()
+
+
+@shared_task(**RETRY, soft_time_limit=100, time_limit=120)
+def scan_all() -> dict[str, Any]:
+    """Plan the scan here, then one scan_chunk task per chunk of whole events: each is short, so
+    one lost with a killed worker comes back quickly and redoes only its own part."""
+    _, chunks, report = verification.plan_scan(now=timezone.now())
+    for chunk in chunks:
+        scan_chunk.delay(chunk)
+    return report.as_dict() | {"chunks": len(chunks)}
+
+
+@shared_task(**RETRY, soft_time_limit=100, time_limit=120)
+def scan_chunk(claim_ids: list[int]) -> dict[str, Any]:
+    return verification.scan_chunk(claim_ids).as_dict()
+
+
+@shared_task(**RETRY, soft_time_limit=100, time_limit=120)
+def check_stale() -> dict[str, int]:
+    return verification.check_stale().as_dict()
+
+
+@shared_task(**RETRY, soft_time_limit=50, time_limit=60)
+def sweep_outbox() -> int:
+    return verification.sweep_outbox()
+
+
+@shared_task(**RETRY, soft_time_limit=100, time_limit=120)
+def recheck_sources() -> int:
+    """Fan out one re-fetch per source with a URL, on the fetch queue."""
+    ids = verification.sources_due_for_recheck()
+    for source_id in ids:
+        recheck_source.delay(source_id)
+    return len(ids)
+
+
+@shared_task(**RETRY, soft_time_limit=45, time_limit=60)
+def recheck_source(source_id: int) -> dict[str, int]:
+    return verification.recheck_source(source_id).as_dict()

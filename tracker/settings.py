@@ -114,20 +114,38 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Unacknowledged tasks come back after this many seconds; it must exceed the longest task.
+# A task lost with a killed worker is redelivered after this many seconds. It must exceed the
+# longest task's hard limit (120 s: every task is kept short, a full scan is split into chunks),
+# or a task still running would be delivered a second time.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=150),
+    # Fail fast when Redis is down: the outbox keeps the work, a hanging save keeps nothing.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_DEFAULT_QUEUE = "checks"
+# Fetching waits on other people's servers; it gets its own queue so checks never wait behind it.
+CELERY_TASK_ROUTES = {
+    "claims.tasks.recheck_sources": {"queue": "fetch"},
+    "claims.tasks.recheck_source": {"queue": "fetch"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "worker-heartbeat": {"task": "claims.tasks.record_worker_heartbeat", "schedule": crontab()},
+    "worker-heartbeat": {"task": "claims.tasks.record_worker_heartbeat", "schedule": 60.0},
+    "sweep-outbox": {"task": "claims.tasks.sweep_outbox", "schedule": 30.0},
+    "check-stale-hourly": {"task": "claims.tasks.check_stale", "schedule": crontab(minute=5)},
+    "recheck-sources-hourly": {
+        "task": "claims.tasks.recheck_sources",
+        "schedule": crontab(minute=35),
+    },
+    "scan-all-nightly": {"task": "claims.tasks.scan_all", "schedule": crontab(hour=2, minute=15)},
 }
 
 REST_FRAMEWORK = {

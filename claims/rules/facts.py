@@ -75,6 +75,8 @@ class ClaimFacts:
     quantities: tuple[QuantityFact, ...] = ()
     appearances: tuple[AppearanceFact, ...] = ()
     verdict: str = "unverified"
+    # The claimant (or an organisation above it) is a party to the conflict.
+    claimant_is_party: bool = False
 
     @property
     def text_normalised(self) -> str:

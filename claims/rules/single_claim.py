@@ -66,8 +66,11 @@ def single_root(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
 
 
 def partisan_only(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
-    """Every root is the claimant or an actor under it: nothing independent carries the claim."""
-    if facts.claimant_id is None or not facts.appearances:
+    """Every root is the claimant or an actor under it: nothing independent carries the claim.
+
+    Only for a claimant that is a party to the conflict: an outlet's own reporting resting on
+    its own article is ordinary journalism, not a partisan claim."""
+    if facts.claimant_id is None or not facts.appearances or not facts.claimant_is_party:
         return []
     report = chain_report(facts, parent_of=parent_of)
     if not roots_all_under(report, facts.claimant_id, parent_of):

@@ -1,0 +1,632 @@
+"""The verification engine: load claims as plain facts, propose events, run the rules, write the
+flags and priorities. The Celery tasks and `manage.py scan` both call these functions, so a scan
+from the command line and one from beat are the same code.
+
+Where things are: rules compute findings (claims/rules/), flags.py stores them, this module
+decides which claims are compared (events) and in what scope a check runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from claims import clustering, flags, priority
+from claims.chains import ancestors
+from claims.models import (
+    Actor,
+    Appearance,
+    Claim,
+    Event,
+    Flag,
+    PendingCheck,
+    Place,
+    Quantity,
+    Source,
+)
+from claims.rules import (
+    AppearanceFact,
+    ClaimFacts,
+    Finding,
+    QuantityFact,
+    run_rules,
+    unverified_stale,
+)
+from claims.rules.sources import SourceCheck, run_source_rules
+from claims.selectors import actor_hierarchy
+
+log = logging.getLogger(__name__)
+
+CLAIM_KINDS = frozenset(Flag.Kind.values) - {"source_unreachable", "source_changed"}
+SOURCE_KINDS = frozenset({"source_unreachable", "source_changed"})
+BATCH = 2000
+# Claims per scan_chunk task: small enough to finish well inside the task time limit.
+CHUNK = 2000
+# How far around a claim check_claim looks for claims of the same happening.
+NEIGHBOURHOOD_DAYS = 14
+
+
+@dataclass
+class ScanReport:
+    claims: int = 0
+    events_proposed: int = 0
+    findings: int = 0
+    flags: flags.FlagReport = field(default_factory=flags.FlagReport)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "claims": self.claims,
+            "events_proposed": self.events_proposed,
+            "findings": self.findings,
+            "flags": self.flags.as_dict(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _chunked(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def _rows(queryset: Any, claim_ids: Sequence[int] | None, field_name: str = "claim_id") -> Any:
+    """values_list rows for every claim, or for the given ones in bounded IN-lists."""
+    if claim_ids is None:
+        yield from queryset
+        return
+    for chunk in _chunked(claim_ids):
+        yield from queryset.filter(**{f"{field_name}__in": chunk})
+
+
+@dataclass
+class Batch:
+    """Claims as plain data (by id) with their database rows and the upstream texts we hold."""
+
+    facts: dict[int, ClaimFacts]
+    rows: dict[int, dict[str, Any]]
+    source_texts: dict[int, str]
+
+    def is_fixed(self, claim_id: int) -> bool:
+        """An editor confirmed (or merged, or split into) this claim's event: leave it there."""
+        return bool(self.rows[claim_id]["event__status"] == Event.Status.CONFIRMED)
+
+
+CLAIM_FIELDS = (
+    "id",
+    "claimant_id",
+    "claimant__name",
+    "claimant__party_to_conflict",
+    "text",
+    "text_en",
+    "created_at",
+    "updated_at",
+    "stance",
+    "stated_at",
+    "event_start",
+    "event_end",
+    "event_id",
+    "event__status",
+    "verdict",
+    "state",
+)
+
+
+def load_batch(claim_ids: Collection[int] | None) -> Batch:
+    """Plain facts for the given claims (None = all), in a fixed number of queries per chunk."""
+    claim_rows = Claim.objects.values(*CLAIM_FIELDS).order_by("id")
+    rows = {
+        row["id"]: row
+        for row in _rows(claim_rows, None if claim_ids is None else sorted(claim_ids), "id")
+    }
+    ids = sorted(rows) if claim_ids is not None else None
+
+    quantities: dict[int, list[QuantityFact]] = defaultdict(list)
+    q_rows = Quantity.objects.values_list(
+        "claim_id", "item", "low", "high", "qualifier", "approximate", "text"
+    ).order_by("claim_id", "id")
+    for claim_id, item, low, high, qualifier, approximate, text in _rows(q_rows, ids):
+        quantities[claim_id].append(QuantityFact(item, low, high, qualifier, approximate, text))
+
+    places: dict[int, set[int]] = defaultdict(set)
+    p_rows = Claim.places.through.objects.values_list("claim_id", "place_id")
+    for claim_id, place_id in _rows(p_rows, ids):
+        places[claim_id].add(place_id)
+
+    appearances: dict[int, list[AppearanceFact]] = defaultdict(list)
+    via_ids: set[int] = set()
+    a_rows = Appearance.objects.values_list(
+        "claim_id",
+        "source_id",
+        "via_id",
+        "quote",
+        "verb",
+        "source__publisher_id",
+        "source__canonical_url",
+        "source__publisher__kind",
+        "via__publisher_id",
+    ).order_by("claim_id", "id")
+    for claim_id, source_id, via_id, quote, verb, publisher, url, kind, via_pub in _rows(
+        a_rows, ids
+    ):
+        appearances[claim_id].append(
+            AppearanceFact(
+                source_id=source_id,
+                via_id=via_id,
+                quote=quote,
+                verb=verb,
+                source_publisher_id=publisher,
+                source_url=url,
+                source_is_anonymous=publisher is None or kind == Actor.Kind.ANONYMOUS,
+                via_publisher_id=via_pub,
+            )
+        )
+        if via_id is not None:
+            via_ids.add(via_id)
+
+    # Only the texts a quote can be checked against: the upstream sources we hold.
+    source_texts: dict[int, str] = {}
+    for chunk in _chunked(sorted(via_ids)):
+        source_texts.update(
+            Source.objects.filter(pk__in=chunk).exclude(text="").values_list("id", "text")
+        )
+
+    # A claimant counts as a party when it or any organisation above it is one (Brad Cooper
+    # speaks for CENTCOM).
+    parent_of, _ = actor_hierarchy()
+    parties = set(Actor.objects.filter(party_to_conflict=True).values_list("id", flat=True))
+    facts = {
+        cid: ClaimFacts(
+            claim_id=cid,
+            claimant_id=row["claimant_id"],
+            claimant_name=row["claimant__name"],
+            text=row["text"],
+            created_at=row["created_at"],
+            stance=row["stance"],
+            stated_at=row["stated_at"],
+            event_start=row["event_start"],
+            event_end=row["event_end"],
+            event_id=row["event_id"],
+            place_ids=frozenset(places.get(cid, ())),
+            quantities=tuple(quantities.get(cid, ())),
+            appearances=tuple(appearances.get(cid, ())),
+            verdict=row["verdict"],
+            claimant_is_party=any(a in parties for a in ancestors(row["claimant_id"], parent_of)),
+        )
+        for cid, row in rows.items()
+    }
+    return Batch(facts=facts, rows=rows, source_texts=source_texts)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    ancestors: dict[int, tuple[int, ...]]
+    kinds: dict[int, str]
+
+    @classmethod
+    def load(cls) -> Gazetteer:
+        ancestors: dict[int, tuple[int, ...]] = {}
+        kinds: dict[int, str] = {}
+        for place_id, path, kind in Place.objects.values_list("id", "path", "kind"):
+            chain = [int(p) for p in path.strip("/").split("/") if p]
+            ancestors[place_id] = tuple(reversed(chain[:-1]))  # nearest first
+            kinds[place_id] = kind
+        return cls(ancestors=ancestors, kinds=kinds)
+
+    def region(self, place: int) -> int:
+        """The governorate a place lies in (or the place itself above that level)."""
+        for candidate in (place, *self.ancestors.get(place, ())):
+            if self.kinds.get(candidate) == "governorate":
+                return candidate
+        return place
+
+
+def sketch(facts: ClaimFacts, row: dict[str, Any], gazetteer: Gazetteer, fixed: bool) -> Any:
+    lineage = set(facts.place_ids)
+    for place in facts.place_ids:
+        lineage.update(gazetteer.ancestors.get(place, ()))
+    return clustering.ClaimSketch(
+        claim_id=facts.claim_id,
+        claimant_id=facts.claimant_id or 0,
+        items=frozenset(q.item.strip().lower() for q in facts.quantities),
+        numbers=frozenset(q.low for q in facts.quantities),
+        places=facts.place_ids,
+        place_lineage=frozenset(lineage),
+        region=frozenset(gazetteer.region(p) for p in facts.place_ids),
+        start=facts.event_start or facts.stated_at,
+        end=facts.event_end or facts.event_start or facts.stated_at,
+        text=facts.text,
+        text_en=row["text_en"],
+        fixed_event_id=row["event_id"] if fixed else None,
+    )
+
+
+def _event_slug(key: str) -> str:
+    return "auto-" + hashlib.sha1(key.encode()).hexdigest()[:16]  # noqa: S324 - a name only
+
+
+def _first(facts: Iterable[ClaimFacts]) -> ClaimFacts:
+    return min(facts, key=lambda f: (f.event_start or f.stated_at or dt.date.max, f.claim_id))
+
+
+@transaction.atomic
+def assign_events(batch: Batch, gazetteer: Gazetteer) -> int:
+    """Propose events for the batch and store them, leaving editors' confirmed events alone.
+    Updates the batch's facts in place; returns how many proposed events were new."""
+    sketches = [
+        sketch(f, batch.rows[cid], gazetteer, batch.is_fixed(cid)) for cid, f in batch.facts.items()
+    ]
+    event_of: dict[int, int] = {}
+    created = 0
+    for proposal in clustering.propose_events(sketches):
+        members = sorted(proposal.claim_ids)
+        fixed = {batch.rows[c]["event_id"] for c in members if batch.is_fixed(c)}
+        if fixed:
+            # The editor's event absorbs unfixed claims that clearly belong with it.
+            target = min(fixed)
+        elif len(members) < 2:
+            continue
+        else:
+            first = _first(batch.facts[c] for c in members)
+            event, was_created = Event.objects.get_or_create(
+                slug=_event_slug(proposal.key),
+                defaults={
+                    "title": f"{first.claimant_name}: {first.text[:200]}",
+                    "start": first.event_start or first.stated_at,
+                    "end": first.event_end or first.event_start or first.stated_at,
+                    "status": Event.Status.PROPOSED,
+                },
+            )
+            created += int(was_created)
+            target = event.pk
+        for claim_id in members:
+            event_of[claim_id] = target
+    moves: dict[int | None, list[int]] = defaultdict(list)
+    for claim_id, facts in batch.facts.items():
+        if batch.is_fixed(claim_id):
+            continue
+        new_event = event_of.get(claim_id)
+        if new_event != facts.event_id:
+            moves[new_event].append(claim_id)
+            batch.rows[claim_id]["event_id"] = new_event
+            batch.facts[claim_id] = replace(facts, event_id=new_event)
+    for event_id, claim_ids in moves.items():
+        for chunk in _chunked(claim_ids):
+            Claim.objects.filter(pk__in=chunk).update(event_id=event_id)
+    return created
+
+
+def findings_for(batch: Batch, gazetteer: Gazetteer, now: dt.datetime) -> list[Finding]:
+    parent_of, _ = actor_hierarchy()
+    return run_rules(
+        list(batch.facts.values()),
+        parent_of=parent_of,
+        ancestors_of=gazetteer.ancestors,
+        source_texts=batch.source_texts,
+        now=now,
+        sla_hours=settings.TRACKER_UNVERIFIED_SLA_HOURS,
+    )
+
+
+def update_priorities(batch: Batch, now: dt.datetime) -> None:
+    """Store each claim's review-queue priority and the reasons for it."""
+    severities: dict[int, list[str]] = defaultdict(list)
+    ids = sorted(batch.facts)
+    open_links = Flag.claims.through.objects.filter(flag__state=Flag.State.OPEN).values_list(
+        "claim_id", "flag__severity"
+    )
+    for claim_id, severity in _rows(open_links, ids):
+        severities[claim_id].append(severity)
+    changed = []
+    for claim_id, facts in batch.facts.items():
+        row = batch.rows[claim_id]
+        score, reasons = priority.claim_priority(
+            open_flag_severities=severities.get(claim_id, ()),
+            claimant_is_party=bool(row["claimant__party_to_conflict"]),
+            last_seen=facts.stated_at or facts.event_end or row["created_at"].date(),
+            today=now.date(),
+            appearance_count=len(facts.appearances),
+            decided=row["verdict"] != Claim.Verdict.UNVERIFIED,
+        )
+        changed.append(Claim(pk=claim_id, priority=score, priority_reasons=reasons))
+    # bulk_update skips save() and signals on purpose: a priority is not an editorial change
+    # and must not enqueue another check.
+    Claim.objects.bulk_update(changed, ["priority", "priority_reasons"], batch_size=BATCH)
+
+
+def source_checks(source_ids: Collection[int] | None = None) -> list[SourceCheck]:
+    sources = Source.objects.exclude(canonical_url="").filter(last_checked_at__isnull=False)
+    if source_ids is not None:
+        sources = sources.filter(pk__in=list(source_ids))
+    claims_of: dict[int, set[int]] = defaultdict(set)
+    links = Appearance.objects.filter(Q(source__in=sources) | Q(via__in=sources)).values_list(
+        "claim_id", "source_id", "via_id"
+    )
+    for claim_id, source_id, via_id in links:
+        claims_of[source_id].add(claim_id)
+        if via_id is not None:
+            claims_of[via_id].add(claim_id)
+    return [
+        SourceCheck(
+            source_id=s.pk,
+            url=s.canonical_url,
+            label=str(s),
+            text_sha256=s.text_sha256,
+            refetched_sha256=s.refetched_sha256,
+            last_check_error=s.last_check_error,
+            claim_ids=tuple(sorted(claims_of.get(s.pk, ()))),
+        )
+        for s in sources.select_related("publisher")
+    ]
+
+
+def _sub_batch(batch: Batch, claim_ids: Iterable[int]) -> Batch:
+    ids = list(claim_ids)
+    return Batch(
+        facts={c: batch.facts[c] for c in ids},
+        rows={c: batch.rows[c] for c in ids},
+        source_texts=batch.source_texts,
+    )
+
+
+def _check_batch(
+    batch: Batch, gazetteer: Gazetteer, now: dt.datetime
+) -> tuple[int, flags.FlagReport]:
+    """Rules, flags and priorities for a batch that holds whole events (pairwise rules never
+    look outside it); flags of other claims are left alone."""
+    findings = findings_for(batch, gazetteer, now)
+    report = flags.write_findings(
+        findings=findings, kinds=CLAIM_KINDS, scope_claim_ids=set(batch.facts), now=now
+    )
+    update_priorities(batch, now)
+    # Only requests made before this check started are satisfied by it.
+    done = sorted(batch.facts)
+    for chunk in _chunked(done):
+        PendingCheck.objects.filter(claim_id__in=chunk, requested_at__lte=now).delete()
+    return len(findings), report
+
+
+def _merge(total: flags.FlagReport, part: flags.FlagReport) -> None:
+    for name in ("created", "updated", "reopened", "resolved", "unchanged", "kept_dismissed"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def plan_scan(
+    *, now: dt.datetime, chunk_size: int = CHUNK
+) -> tuple[Batch, list[list[int]], ScanReport]:
+    """First half of a full scan: propose events over every claim, bring source flags up to
+    date, tidy what no claim uses any more, and cut the claims into chunks of whole events."""
+    gazetteer = Gazetteer.load()
+    batch = load_batch(None)
+    report = ScanReport(claims=len(batch.facts))
+    report.events_proposed = assign_events(batch, gazetteer)
+    source_findings = run_source_rules(source_checks())
+    report.findings += len(source_findings)
+    report.flags = flags.write_findings(
+        findings=source_findings, kinds=SOURCE_KINDS, scope_claim_ids=None, now=now
+    )
+    Event.objects.filter(status=Event.Status.PROPOSED, claims__isnull=True).delete()
+    # A flag whose claims were all deleted has nothing left to hold it open.
+    orphans = list(Flag.objects.filter(state=Flag.State.OPEN, claims__isnull=True))
+    for flag in orphans:
+        flag.state, flag.resolved_at = Flag.State.RESOLVED, now
+    flags.resolve(orphans, reason="Resolved: its claims were deleted")
+    report.flags.resolved += len(orphans)
+
+    by_event: dict[object, list[int]] = defaultdict(list)
+    for claim_id, facts in sorted(batch.facts.items()):
+        by_event[facts.event_id if facts.event_id is not None else ("alone", claim_id)].append(
+            claim_id
+        )
+    chunks: list[list[int]] = [[]]
+    for members in by_event.values():
+        if chunks[-1] and len(chunks[-1]) + len(members) > chunk_size:
+            chunks.append([])
+        chunks[-1].extend(members)
+    return batch, [c for c in chunks if c], report
+
+
+def scan_chunk(claim_ids: Sequence[int], *, now: dt.datetime | None = None) -> ScanReport:
+    """Second half of a full scan, for one chunk of whole events (a Celery task each)."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    batch = load_batch(claim_ids)
+    findings, flag_report = _check_batch(batch, Gazetteer.load(), now)
+    return ScanReport(
+        claims=len(batch.facts),
+        findings=findings,
+        flags=flag_report,
+        seconds=time.monotonic() - started,
+    )
+
+
+def scan_all(*, now: dt.datetime | None = None) -> ScanReport:
+    """Every rule over every claim, synchronously (`manage.py scan`); the Celery task runs the
+    same two halves with the chunks as separate tasks."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    batch, chunks, report = plan_scan(now=now)
+    gazetteer = Gazetteer.load()
+    for chunk in chunks:
+        findings, flag_report = _check_batch(_sub_batch(batch, chunk), gazetteer, now)
+        report.findings += findings
+        _merge(report.flags, flag_report)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def neighbourhood(claim_id: int) -> set[int]:
+    """The claims that could be about the same happening as this one: same region (or no place),
+    dates within NEIGHBOURHOOD_DAYS, plus its current event. A bounded, indexed query, so a check
+    of one claim costs the same with 100 or 100,000 claims stored."""
+    claim = Claim.objects.get(pk=claim_id)
+    when = claim.event_start or claim.stated_at or claim.created_at.date()
+    until = claim.event_end or when
+    window = dt.timedelta(days=NEIGHBOURHOOD_DAYS)
+    dated = Q(event_start__lte=until + window, event_end__gte=when - window) | Q(
+        stated_at__range=(when - window, until + window)
+    )
+    nearby = Claim.objects.filter(dated)
+    place_paths = list(claim.places.values_list("path", flat=True))
+    if place_paths:
+        # Anything under the same governorate: the path's first two segments are country and
+        # governorate.
+        prefixes = {"/".join(p.strip("/").split("/")[:2]) + "/" for p in place_paths}
+        in_region = Q()
+        for prefix in prefixes:
+            in_region |= Q(places__path__startswith=prefix)
+        nearby = nearby.filter(in_region | Q(places__isnull=True))
+    ids = set(nearby.values_list("id", flat=True)[:5000])
+    if claim.event_id is not None:
+        ids.update(Claim.objects.filter(event_id=claim.event_id).values_list("id", flat=True))
+    ids.add(claim_id)
+    return ids
+
+
+def check_claim(claim_id: int, *, now: dt.datetime | None = None) -> ScanReport | None:
+    """Check one claim and the claims it is compared with; None if the claim is gone."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    if not Claim.objects.filter(pk=claim_id).exists():
+        PendingCheck.objects.filter(claim_id=claim_id).delete()
+        return None
+    gazetteer = Gazetteer.load()
+    batch = load_batch(neighbourhood(claim_id))
+    report = ScanReport()
+    report.events_proposed = assign_events(batch, gazetteer)
+    event_id = batch.facts[claim_id].event_id
+    scope = {claim_id} | {
+        cid for cid, f in batch.facts.items() if event_id is not None and f.event_id == event_id
+    }
+    report.claims = len(scope)
+    report.findings, report.flags = _check_batch(_sub_batch(batch, scope), gazetteer, now)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def check_stale(*, now: dt.datetime | None = None) -> flags.FlagReport:
+    """Flag unverified claims past the SLA (and resolve those decided since), on its own."""
+    now = now or timezone.now()
+    batch = load_batch(
+        list(
+            Claim.objects.filter(
+                Q(verdict=Claim.Verdict.UNVERIFIED)
+                | Q(flags__kind="unverified_stale", flags__state=Flag.State.OPEN)
+            )
+            .values_list("id", flat=True)
+            .distinct()
+        )
+    )
+    hours = settings.TRACKER_UNVERIFIED_SLA_HOURS
+    findings = [
+        finding
+        for facts in batch.facts.values()
+        for finding in unverified_stale(facts, now=now, sla_hours=hours)
+    ]
+    return flags.write_findings(
+        findings=findings, kinds={"unverified_stale"}, scope_claim_ids=None, now=now
+    )
+
+
+def request_check(claim_id: int) -> None:
+    """Record that a claim needs checking, in the caller's transaction, and enqueue the check
+    once that transaction commits. If the broker is down the outbox row stays and beat's
+    sweep enqueues it later."""
+    now = timezone.now()
+    PendingCheck.objects.update_or_create(claim_id=claim_id, defaults={"requested_at": now})
+    transaction.on_commit(lambda: enqueue_check(claim_id))
+
+
+def enqueue_check(claim_id: int) -> bool:
+    from claims.tasks import check_claim as check_claim_task
+
+    try:
+        check_claim_task.apply_async(args=[claim_id], retry=False)
+    except Exception as exc:  # kombu raises several types for "broker unreachable"
+        log.warning("check of claim %s left in the outbox: broker unavailable (%s)", claim_id, exc)
+        return False
+    PendingCheck.objects.filter(claim_id=claim_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def sweep_outbox(*, older_than_s: float = 30.0, limit: int = 1000) -> int:
+    """Enqueue checks still pending after `older_than_s` (lost to a broker outage or a worker
+    crash). Checks are idempotent, so a duplicate costs time, never correctness."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
+    pending = PendingCheck.objects.filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff), requested_at__lte=cutoff
+    ).values_list("claim_id", flat=True)[:limit]
+    sent = 0
+    for claim_id in list(pending):
+        PendingCheck.objects.filter(claim_id=claim_id).update(attempts=F("attempts") + 1)
+        if not enqueue_check(claim_id):
+            break
+        sent += 1
+    return sent
+
+
+@dataclass
+class RecheckReport:
+    status: int | None
+    error: str
+    changed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "changed": self.changed}
+
+
+def sources_due_for_recheck(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> list[int]:
+    cutoff = timezone.now() - older_than
+    return list(
+        Source.objects.exclude(canonical_url="")
+        .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=cutoff))
+        .order_by("last_checked_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def recheck_source(source_id: int, *, policy: Any = None) -> RecheckReport:
+    """Re-fetch one source through the SSRF-safe fetcher, record what came back, and bring the
+    source flags up to date."""
+    from claims.fetching import FetchFailed, FetchPolicy, FetchRefused, fetch
+
+    source = Source.objects.get(pk=source_id)
+    now = timezone.now()
+    try:
+        fetched = fetch(source.canonical_url, policy=policy or FetchPolicy())
+    except (FetchRefused, FetchFailed) as exc:
+        source.last_check_error = str(getattr(exc, "reason", exc))[:300]
+        source.http_status = getattr(exc, "status", None)
+    else:
+        source.last_check_error = ""
+        source.http_status = fetched.status
+        source.refetched_sha256 = fetched.text_sha256
+        if not source.text_sha256 and not source.text:
+            # First time we hold this document: its text becomes the reference.
+            source.text, source.text_sha256 = fetched.text, fetched.text_sha256
+            source.html_sha256 = fetched.body_sha256
+            source.is_placeholder = False
+    source.last_checked_at = now
+    source.save()
+    flags.write_findings(
+        findings=run_source_rules(source_checks()),
+        kinds=SOURCE_KINDS,
+        scope_claim_ids=None,
+        now=now,
+    )
+    changed = bool(
+        source.refetched_sha256
+        and source.text_sha256
+        and source.refetched_sha256 != source.text_sha256
+    )
+    return RecheckReport(status=source.http_status, error=source.last_check_error, changed=changed)
