@@ -106,7 +106,6 @@ CLAIM_FIELDS = (
     "id",
     "claimant_id",
     "claimant__name",
-    "claimant__party_to_conflict",
     "text",
     "text_en",
     "created_at",
@@ -201,11 +200,17 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
             quantities=tuple(quantities.get(cid, ())),
             appearances=tuple(appearances.get(cid, ())),
             verdict=row["verdict"],
-            claimant_is_party=any(a in parties for a in ancestors(row["claimant_id"], parent_of)),
+            claimant_side_id=_side(row["claimant_id"], parent_of, parties),
         )
         for cid, row in rows.items()
     }
     return Batch(facts=facts, rows=rows, source_texts=source_texts)
+
+
+def _side(actor_id: int, parent_of: dict[int, int | None], parties: set[int]) -> int | None:
+    """The top-most party to the conflict at or above an actor, or None."""
+    party_line = [a for a in ancestors(actor_id, parent_of) if a in parties]
+    return int(party_line[-1]) if party_line else None
 
 
 @dataclass(frozen=True)
@@ -332,7 +337,7 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
         row = batch.rows[claim_id]
         score, reasons = priority.claim_priority(
             open_flag_severities=severities.get(claim_id, ()),
-            claimant_is_party=bool(row["claimant__party_to_conflict"]),
+            claimant_is_party=facts.claimant_is_party,
             last_seen=facts.stated_at or facts.event_end or row["created_at"].date(),
             today=now.date(),
             appearance_count=len(facts.appearances),
@@ -479,13 +484,15 @@ def neighbourhood(claim_id: int) -> set[int]:
     nearby = Claim.objects.filter(dated)
     place_paths = list(claim.places.values_list("path", flat=True))
     if place_paths:
-        # Anything under the same governorate: the path's first two segments are country and
-        # governorate.
-        prefixes = {"/".join(p.strip("/").split("/")[:2]) + "/" for p in place_paths}
-        in_region = Q()
-        for prefix in prefixes:
-            in_region |= Q(places__path__startswith=prefix)
-        nearby = nearby.filter(in_region | Q(places__isnull=True))
+        # Same governorate (the path's first two segments are country and governorate), or a
+        # place above the claim's own ("southern Syria" for a claim about Rif Dimashq).
+        in_region = Q(places__isnull=True)
+        above: set[int] = set()
+        for path in place_paths:
+            segments = path.strip("/").split("/")
+            in_region |= Q(places__path__startswith="/".join(segments[:2]) + "/")
+            above.update(int(s) for s in segments)
+        nearby = nearby.filter(in_region | Q(places__in=above))
     ids = set(nearby.values_list("id", flat=True)[:5000])
     if claim.event_id is not None:
         ids.update(Claim.objects.filter(event_id=claim.event_id).values_list("id", flat=True))
@@ -505,6 +512,15 @@ def check_claim(claim_id: int, *, now: dt.datetime | None = None) -> ScanReport 
     report = ScanReport()
     report.events_proposed = assign_events(batch, gazetteer)
     event_id = batch.facts[claim_id].event_id
+    if event_id is not None:
+        # The event may hold claims outside the neighbourhood (an editor merged them in).
+        members = set(Claim.objects.filter(event_id=event_id).values_list("id", flat=True))
+        missing = members - set(batch.facts)
+        if missing:
+            extra = load_batch(missing)
+            batch.facts.update(extra.facts)
+            batch.rows.update(extra.rows)
+            batch.source_texts.update(extra.source_texts)
     scope = {claim_id} | {
         cid for cid, f in batch.facts.items() if event_id is not None and f.event_id == event_id
     }

@@ -288,7 +288,7 @@ def test_an_isis_claim_carried_only_via_al_naba_is_partisan_only() -> None:
         1,
         claimant_id=ISIS,
         claimant_name="ISIS",
-        claimant_is_party=True,
+        claimant_side_id=ISIS,
         text="تبنى تنظيم الدولة الهجوم على حاجز في البادية",
         appearances=(
             AppearanceFact(source_id=1, source_publisher_id=AL_NABA),
@@ -306,7 +306,7 @@ def test_an_outlets_own_report_resting_on_its_own_article_is_not_partisan() -> N
     claim = make_claim(
         1,
         claimant_id=SYRIA_TV,
-        claimant_is_party=False,
+        claimant_side_id=None,
         appearances=(AppearanceFact(source_id=2, source_publisher_id=SYRIA_TV),),
     )
 
@@ -317,7 +317,7 @@ def test_an_isis_claim_also_reported_independently_is_not_partisan_only() -> Non
     claim = make_claim(
         1,
         claimant_id=ISIS,
-        claimant_is_party=True,
+        claimant_side_id=ISIS,
         appearances=(
             AppearanceFact(source_id=1, source_publisher_id=AMAQ),
             AppearanceFact(source_id=2, source_publisher_id=REUTERS),

@@ -75,8 +75,14 @@ class ClaimFacts:
     quantities: tuple[QuantityFact, ...] = ()
     appearances: tuple[AppearanceFact, ...] = ()
     verdict: str = "unverified"
-    # The claimant (or an organisation above it) is a party to the conflict.
-    claimant_is_party: bool = False
+    # The top-most organisation above the claimant that is a party to the conflict (Brad Cooper →
+    # CENTCOM → US government), or None when no actor above it is a party. Sources published
+    # anywhere under it speak for the same side.
+    claimant_side_id: int | None = None
+
+    @property
+    def claimant_is_party(self) -> bool:
+        return self.claimant_side_id is not None
 
     @property
     def text_normalised(self) -> str:

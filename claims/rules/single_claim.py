@@ -70,10 +70,10 @@ def partisan_only(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
 
     Only for a claimant that is a party to the conflict: an outlet's own reporting resting on
     its own article is ordinary journalism, not a partisan claim."""
-    if facts.claimant_id is None or not facts.appearances or not facts.claimant_is_party:
+    if facts.claimant_side_id is None or not facts.appearances:
         return []
     report = chain_report(facts, parent_of=parent_of)
-    if not roots_all_under(report, facts.claimant_id, parent_of):
+    if not roots_all_under(report, facts.claimant_side_id, parent_of):
         return []
     publishers = sorted({p for group in report.root_groups for p in group.publishers}, key=repr)
     return [
