@@ -134,6 +134,7 @@ def main() -> int:
             return 1
         commands = {
             "web": [PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            # Two workers so a slow website being re-fetched never holds up a claim check.
             "worker": [
                 PYTHON,
                 "-m",
@@ -144,7 +145,23 @@ def main() -> int:
                 "--loglevel=INFO",
                 "--concurrency=2",
                 "-Q",
+                "checks",
+                "-n",
+                "checks@%h",
+            ],
+            "fetcher": [
+                PYTHON,
+                "-m",
                 "celery",
+                "-A",
+                "tracker",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-Q",
+                "fetch",
+                "-n",
+                "fetch@%h",
             ],
             "beat": [PYTHON, "-m", "celery", "-A", "tracker", "beat", "--loglevel=INFO"],
         }
@@ -163,7 +180,7 @@ def main() -> int:
             f"  Claim tracker is up: http://{host}:{port}/  (admin: http://{host}:{port}/admin/)\n"
             f"  Log in as demo-editor / {DEMO_PASSWORD} (also demo-viewer, demo-reviewer,"
             " demo-admin)\n"
-            f"  Redis: {redis_url} · Celery worker and beat running · Ctrl-C stops everything.\n",
+            f"  Redis: {redis_url} · Celery workers (checks, fetch) and beat running · Ctrl-C stops everything.\n",
             flush=True,
         )
         while not stopping:
@@ -175,7 +192,7 @@ def main() -> int:
         return 0
     finally:
         started_redis = any(name == "redis" for name, _ in children)
-        print("Stopping web, worker, beat" + (" and Redis" if started_redis else ""), flush=True)
+        print("Stopping web, workers, beat" + (" and Redis" if started_redis else ""), flush=True)
         stop_all(children)
         shutil.rmtree(rundir, ignore_errors=True)
 

@@ -180,7 +180,9 @@ def assert_serves_and_consumes(sup: Supervisor, web_port: int, broker_url: str) 
     # no shared Django settings to hide a mismatch between the web process and the worker.
     probe = Celery("probe", broker=broker_url, backend=broker_url)
     try:
-        beat_at = probe.send_task("claims.tasks.record_worker_heartbeat").get(timeout=30)
+        beat_at = probe.send_task("claims.tasks.record_worker_heartbeat", queue="checks").get(
+            timeout=30
+        )
     finally:
         probe.close()
     assert time.time() - 60 < beat_at <= time.time()
@@ -218,7 +220,7 @@ def test_make_run_supervisor_starts_its_own_redis_when_none_runs_and_stops_every
         assert_serves_and_consumes(sup, web_port, broker_url)
 
         stop_with_ctrl_c(sup)
-        sup.wait_for_output("Stopping web, worker, beat and Redis", timeout=5)
+        sup.wait_for_output("Stopping web, workers, beat and Redis", timeout=5)
         assert not accepts_connections(web_port)
         assert not accepts_connections(redis_port)
         assert leftovers(sup.proc.pid, [web_port, redis_port]) == []
