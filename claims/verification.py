@@ -154,10 +154,13 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
         "source__canonical_url",
         "source__publisher__kind",
         "via__publisher_id",
+        "source__publisher__name",
     ).order_by("claim_id", "id")
-    for claim_id, source_id, via_id, quote, verb, publisher, url, kind, via_pub in _rows(
+    outlet: dict[int, str] = {}
+    for claim_id, source_id, via_id, quote, verb, publisher, url, kind, via_pub, name in _rows(
         a_rows, ids
     ):
+        outlet.setdefault(claim_id, name or "")
         appearances[claim_id].append(
             AppearanceFact(
                 source_id=source_id,
@@ -180,6 +183,11 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
             Source.objects.filter(pk__in=chunk).exclude(text="").values_list("id", "text")
         )
 
+    place_names = dict(
+        Place.objects.filter(pk__in={p for ps in places.values() for p in ps}).values_list(
+            "id", "name"
+        )
+    )
     # A claimant counts as a party when it or any organisation above it is one (Brad Cooper
     # speaks for CENTCOM).
     parent_of, _ = actor_hierarchy()
@@ -201,6 +209,8 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
             appearances=tuple(appearances.get(cid, ())),
             verdict=row["verdict"],
             claimant_side_id=_side(row["claimant_id"], parent_of, parties),
+            outlet=outlet.get(cid, ""),
+            place_names=tuple(sorted(place_names[p] for p in places.get(cid, ()))),
         )
         for cid, row in rows.items()
     }

@@ -84,6 +84,17 @@ class ClaimFacts:
     def claimant_is_party(self) -> bool:
         return self.claimant_side_id is not None
 
+    # How the claim is named in explanations: the claimant and where the desk read it
+    # ("CENTCOM in The National"); the claimant alone when that is all we know.
+    outlet: str = ""
+    place_names: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.outlet and self.outlet != self.claimant_name:
+            return f"{self.claimant_name} in {self.outlet}"
+        return self.claimant_name
+
     @property
     def text_normalised(self) -> str:
         return normalise(self.text)

@@ -60,9 +60,8 @@ def date_conflict(a: ClaimFacts, b: ClaimFacts) -> list[Finding]:
                 claim_ids=(first.claim_id, second.claim_id),
                 source_urls=_urls(first, second),
                 detail=(
-                    f"{first.claimant_name}'s statement is dated {first.stated_at.isoformat()} "
-                    f"in claim {first.claim_id} and {second.stated_at.isoformat()} "
-                    f"in claim {second.claim_id}"
+                    f"{first.label}: statement dated {first.stated_at.isoformat()}; "
+                    f"{second.label}: dated {second.stated_at.isoformat()}"
                 ),
                 evidence=(
                     (first.claim_id, first.stated_at.isoformat()),
@@ -84,8 +83,8 @@ def date_conflict(a: ClaimFacts, b: ClaimFacts) -> list[Finding]:
                 claim_ids=(first.claim_id, second.claim_id),
                 source_urls=_urls(first, second),
                 detail=(
-                    f"{first.claimant_name} places the event {window_a[0]}–{window_a[1]}, "
-                    f"{second.claimant_name} {window_b[0]}–{window_b[1]}; "
+                    f"{first.label} places the event {window_a[0]}–{window_a[1]}, "
+                    f"{second.label} {window_b[0]}–{window_b[1]}; "
                     "the windows do not overlap"
                 ),
                 evidence=(
@@ -104,6 +103,12 @@ def _related(place: int, other: int, ancestors_of: Mapping[int, tuple[int, ...]]
         or other in ancestors_of.get(place, ())
         or place in ancestors_of.get(other, ())
     )
+
+
+def _places(claim: ClaimFacts) -> str:
+    if claim.place_names:
+        return ", ".join(claim.place_names)
+    return ", ".join(str(p) for p in sorted(claim.place_ids))
 
 
 def place_conflict(
@@ -130,8 +135,8 @@ def place_conflict(
             claim_ids=(first.claim_id, second.claim_id),
             source_urls=_urls(first, second),
             detail=(
-                f"{first.claimant_name} places the event at {places_a}, "
-                f"{second.claimant_name} at {places_b}; neither lies within the other"
+                f"{first.label} places the event at {_places(first)}, "
+                f"{second.label} at {_places(second)}; neither lies within the other"
             ),
             evidence=((first.claim_id, tuple(places_a)), (second.claim_id, tuple(places_b))),
             key="field=places",
@@ -158,8 +163,8 @@ def denial(a: ClaimFacts, b: ClaimFacts) -> list[Finding]:
             claim_ids=(first.claim_id, second.claim_id),
             source_urls=_urls(first, second),
             detail=(
-                f"{denier.claimant_name} denies: «{denier.text}»; "
-                f"against {asserter.claimant_name}: «{asserter.text}»"
+                f"{denier.label} denies: «{denier.text}»; "
+                f"against {asserter.label}: «{asserter.text}»"
             ),
             evidence=(
                 (denier.claim_id, denier.claimant_id, denier.stance),

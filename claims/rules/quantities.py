@@ -129,9 +129,7 @@ def quantity_conflict(a: ClaimFacts, b: ClaimFacts) -> list[Finding]:
                 f"[{lower.low}, {_bound(lower.high)}] and [{upper.low}, {_bound(upper.high)}]"
                 " do not overlap"
             )
-        detail = (
-            f"{first.claimant_name}: {_label(qa)}; {second.claimant_name}: {_label(qb)} — {note}"
-        )
+        detail = f"{first.label}: {_label(qa)}; {second.label}: {_label(qb)} — {note}"
         findings.append(
             Finding(
                 kind="quantity_conflict",
