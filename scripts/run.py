@@ -180,7 +180,8 @@ def main() -> int:
             f"  Claim tracker is up: http://{host}:{port}/  (admin: http://{host}:{port}/admin/)\n"
             f"  Log in as demo-editor / {DEMO_PASSWORD} (also demo-viewer, demo-reviewer,"
             " demo-admin)\n"
-            f"  Redis: {redis_url} · Celery workers (checks, fetch) and beat running · Ctrl-C stops everything.\n",
+            f"  Redis: {redis_url} · Celery workers (checks, fetch) and beat running\n"
+            "  Ctrl-C stops everything.\n",
             flush=True,
         )
         while not stopping:

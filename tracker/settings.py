@@ -123,9 +123,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # or a task still running would be delivered a second time.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=150),
+    # Look for lost tasks every 5 s (kombu's default sweep is every ~100 s), so a task whose
+    # worker died is back in the queue seconds after its visibility timeout.
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
     # Fail fast when Redis is down: the outbox keeps the work, a hanging save keeps nothing.
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
+    "max_retries": 1,
+    "interval_start": 0,
+}
+# The result backend reconnects 20 times, a second apart, by default: a save would hang 20 s.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "checks"
