@@ -168,6 +168,7 @@ class Source(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_error = models.CharField(max_length=300, blank=True)
     refetched_sha256 = models.CharField(max_length=64, blank=True)
+    minhash = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -189,6 +190,24 @@ class Source(models.Model):
         publisher = self.publisher.name if self.publisher_id and self.publisher else "Unknown"
         when = f", {self.published_at:%Y-%m-%d}" if self.published_at else ""
         return f"{publisher} {self.get_kind_display().lower()}{when}"
+
+
+class SourceBand(models.Model):
+    """One band of a source's MinHash signature: sources sharing a band are near-duplicate
+    candidates (claims/duplicates.py), found with one indexed lookup."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="bands")
+    band = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["band", "key"], name="sourceband_lookup")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "band"], name="sourceband_once_per_band")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} band {self.band}"
 
 
 class Event(models.Model):
@@ -274,6 +293,13 @@ class Claim(models.Model):
     search_text = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_claims",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -400,6 +426,7 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["claim", "-created_at", "-id"]
+        permissions = [("publish_review", "Can publish a review (reviewers)")]
         constraints = [
             models.CheckConstraint(condition=~Q(rationale=""), name="review_rationale_required"),
             models.CheckConstraint(

@@ -352,7 +352,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "flag": ("view", "change"),
     },
 }
-ROLE_PERMISSIONS["reviewer"] = {**ROLE_PERMISSIONS["editor"], "review": ("view", "add", "change")}
+ROLE_PERMISSIONS["reviewer"] = {
+    **ROLE_PERMISSIONS["editor"],
+    "review": ("view", "add", "change", "publish"),
+}
 
 
 @transaction.atomic
@@ -364,6 +367,7 @@ def ensure_roles_and_demo_users(*, password: str = DEMO_PASSWORD) -> list[str]:
     user_model = get_user_model()
     for role, grants in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
+        # "publish" is the custom publish_review permission; the rest are Django's model ones.
         codenames = [f"{action}_{model}" for model, actions in grants.items() for action in actions]
         perms = Permission.objects.filter(content_type__app_label="claims", codename__in=codenames)
         group.permissions.set(perms)
