@@ -1,0 +1,929 @@
+"""Sentence splitting, actor mentions and attribution (who said it, how, via whom).
+
+Pure functions over plain text, Arabic and English. Matching is done on folded tokens
+(`arabic.normalise` applied character by character, so every folded character keeps the offset
+of the original character it came from); every offset returned refers to the ORIGINAL text.
+
+Rules, in short (all general, none tuned to one article):
+
+* Sentences end at ``. ! ? ؟ ؛`` and line breaks, never inside a quotation (« », “ ”, ” ”, " "),
+  inside a number (``4,000``, ``1.5``) or after an abbreviation (``U.S.``, ``Adm.``, ``No.``).
+* Actor names are matched longest-first over folded tokens with a trie. An Arabic name may carry
+  the clitics و ف ب ل ك (``وال``, ``بال``, ``لل``), also detached (``لـ”الحرس الثوري”``); a name may
+  run across quotes and hyphens but not across other punctuation. Short Latin acronyms (``IS``,
+  ``SDF``) match case-sensitively so that English "is" is not ISIS.
+* A reporting verb (first one outside quotes) gives the stance. Arabic is read VSO: the claimant
+  is looked for between the verb and the content marker (أن / إن / بأن / عن / إلى / :), then
+  before the verb (SVO); English is read SVO (nearest name before the verb), then VS
+  ("said CENTCOM"). Apposition ("قائد ...، الأدميرال براد كوبر،") prefers the appositive name.
+* Anaphora: no subject, a pronoun, or a generic noun (التنظيم، البيان، الوزارة، the group, the
+  statement) resolves to ``previous_claimant`` only -- never guessed from actor kinds.
+* Relay cues (according to, citing, بحسب، وفقاً لـ، نقلاً عن، عبر موقعه، في صحيفة ...) followed by
+  an actor name within a few tokens become `Relay`s. Without any reporting verb, a sentence whose
+  only attribution is "بحسب X" / "according to X" has X as claimant instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, NamedTuple, TypeVar
+
+from claims.extraction.arabic import normalise
+
+__all__ = [
+    "ActorIndex",
+    "ActorName",
+    "Attribution",
+    "Mention",
+    "Relay",
+    "Sentence",
+    "find_attribution",
+    "fold_with_map",
+    "split_sentences",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Folding with an offset map, tokens and a token trie (shared with places.py)
+# ---------------------------------------------------------------------------------------------
+
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Fold `text` like `normalise` and return, for each folded character, its original index.
+
+    Whitespace becomes single spaces (not collapsed); the map has one extra entry, len(text).
+    """
+    out: list[str] = []
+    index: list[int] = []
+    cache = _FOLD_CACHE
+    for i, ch in enumerate(text):
+        folded = cache.get(ch)
+        if folded is None:
+            folded = " " if ch.isspace() else normalise(ch)
+            cache[ch] = folded
+        if not folded:
+            continue
+        out.append(folded)
+        if len(folded) == 1:
+            index.append(i)
+        else:
+            index.extend([i] * len(folded))
+    index.append(len(text))
+    return "".join(out), index
+
+
+_WORD = re.compile(r"\w+")
+# What may sit between two tokens of one name: spaces, quotes, hyphens.
+_JOIN_GAP = frozenset(" \"'“”«»‘’„‟‹›-–‐‑")
+# Latin renderings of the Arabic article: "ez-Zor", "al-Zor", "el-Zor" all fold to "al".
+_ARTICLES_ALWAYS = frozenset({"al", "el", "ez", "az", "ash", "esh", "adh", "ath"})
+_ARTICLES_HYPHEN = frozenset({"ad", "ar", "as", "at", "an", "ed", "er", "es", "et", "en", "ul"})
+_CLITICS = frozenset("وفبلك")
+# Particles that are written both apart and joined: "البو كمال" / "البوكمال".
+_JOIN_PARTICLES = frozenset({"ابو", "البو", "بو", "ام", "ابن", "بن", "بني", "عبد"})
+
+
+class Tok(NamedTuple):
+    """One folded word token with its span in the original text."""
+
+    norm: str
+    start: int
+    end: int
+    joined: bool  # only spaces/quotes/hyphens separate it from the previous token
+
+
+def is_arabic(word: str) -> bool:
+    return bool(word) and "\u0600" <= word[0] <= "\u06ff"
+
+
+def tokenise(text: str) -> list[Tok]:
+    folded, index = fold_with_map(text)
+    toks: list[Tok] = []
+    prev_end = -1
+    for m in _WORD.finditer(folded):
+        s, e = m.span()
+        word = m.group()
+        if word in _ARTICLES_ALWAYS or (word in _ARTICLES_HYPHEN and folded[e : e + 1] == "-"):
+            word = "al"
+        joined = prev_end >= 0 and all(c in _JOIN_GAP for c in folded[prev_end:s])
+        end = index[e - 1] + 1
+        while end < len(text) and not text[end].isspace() and not _FOLD_CACHE.get(text[end], "x"):
+            end += 1  # trailing diacritics belong to the word
+        toks.append(Tok(word, index[s], end, joined))
+        prev_end = e
+    return toks
+
+
+def _prefix_variants(word: str) -> Iterator[tuple[str, int]]:
+    """The word without Arabic clitics: (rest, number of folded characters removed)."""
+    if not is_arabic(word):
+        return
+    stems: list[tuple[str, int]] = [(word, 0)]
+    if word[0] in "وف" and len(word) > 3:
+        stems.append((word[1:], 1))
+        yield word[1:], 1
+    for stem, k in stems:
+        if len(stem) > 3 and stem[0] in "بلك":
+            yield stem[1:], k + 1
+            if stem.startswith("لل"):
+                yield "ا" + stem[1:], k + 1  # ل + الـ: "للتنظيم" is "ل" + "التنظيم"
+
+
+T = TypeVar("T")
+
+
+class _Node(Generic[T]):
+    __slots__ = ("children", "payloads")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node[T]] = {}
+        self.payloads: list[T] = []
+
+
+class Hit(NamedTuple, Generic[T]):
+    first: int  # token index
+    last: int  # token index (inclusive)
+    skip: int  # folded clitic characters removed from the first token
+    start: int  # original offsets, clitics excluded
+    end: int
+    payload: T
+    alternatives: tuple[T, ...]  # every acceptable payload registered under the same name
+
+
+class NameTrie(Generic[T]):
+    """Longest-match, non-overlapping phrase matcher over folded tokens."""
+
+    def __init__(self) -> None:
+        self._root: _Node[T] = _Node()
+
+    @staticmethod
+    def key(name: str) -> tuple[str, ...]:
+        return tuple(t.norm for t in tokenise(name))
+
+    def add(self, name: str, payload: T) -> None:
+        key = self.key(name)
+        if not key:
+            return
+        keys = [key]
+        if len(key) > 1 and all(is_arabic(k) for k in key) and len(key) <= 3:
+            keys.append(("".join(key),))  # "البو كمال" also matches "البوكمال"
+        for k in keys:
+            node = self._root
+            for part in k:
+                node = node.children.setdefault(part, _Node())
+            if payload not in node.payloads:
+                node.payloads.append(payload)
+
+    def _starts(self, toks: Sequence[Tok], i: int) -> Iterator[tuple[str, int, int]]:
+        word = toks[i].norm
+        yield word, 0, i + 1
+        yield from ((rest, k, i + 1) for rest, k in _prefix_variants(word))
+        if i + 1 < len(toks) and toks[i + 1].joined and word in _JOIN_PARTICLES:
+            yield word + toks[i + 1].norm, 0, i + 2
+
+    def find(
+        self,
+        toks: Sequence[Tok],
+        text: str,
+        accept: Callable[[T, int, int, int], bool] | None = None,
+    ) -> list[Hit[T]]:
+        """All hits, left to right; at each position the longest acceptable one wins."""
+        hits: list[Hit[T]] = []
+        n = len(toks)
+        root = self._root.children
+        i = 0
+        while i < n:
+            best: tuple[int, int, int, list[T]] | None = None  # (last, -skip, skip, payloads)
+            for first, skip, j in self._starts(toks, i):
+                node = root.get(first)
+                last = j - 1
+                while node is not None:
+                    if node.payloads and (best is None or (last, -skip) > (best[0], best[1])):
+                        ok = [
+                            p for p in node.payloads if accept is None or accept(p, i, last, skip)
+                        ]
+                        if ok:
+                            best = (last, -skip, skip, ok)
+                    if j >= n or not toks[j].joined:
+                        break
+                    child = node.children.get(toks[j].norm)
+                    step = 1
+                    if (
+                        child is None
+                        and len(toks[j].norm) == 1
+                        and toks[j].norm in _CLITICS
+                        and j + 1 < n
+                        and toks[j + 1].joined
+                    ):
+                        child = node.children.get(toks[j].norm + toks[j + 1].norm)
+                        step = 2
+                    node = child
+                    j += step
+                    last = j - 1
+            if best is None:
+                i += 1
+                continue
+            last, _, skip, payloads = best
+            start = _skip_chars(text, toks[i].start, skip)
+            hits.append(Hit(i, last, skip, start, toks[last].end, payloads[0], tuple(payloads)))
+            i = last + 1
+        return hits
+
+
+def _skip_chars(text: str, start: int, folded_chars: int) -> int:
+    """Original offset after `folded_chars` folded characters from `start` (skips diacritics)."""
+    pos = start
+    while folded_chars > 0 and pos < len(text):
+        if normalise(text[pos]):
+            folded_chars -= 1
+        pos += 1
+    while pos < len(text) and not normalise(text[pos]) and not text[pos].isspace():
+        pos += 1  # diacritics/tatweel that belonged to the clitic
+    return pos
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offsets into the input
+    end: int
+
+
+# Non-nested quotations on one line; an unbalanced quote mark protects nothing.
+QUOTE_SPAN = re.compile(r"“[^“”\n]{0,600}”|”[^“”\n]{0,600}”|«[^«»\n]{0,600}»|\"[^\"\n]{0,600}\"")
+_BOUNDARY = re.compile(r"[.!?؟؛\n]+")
+_CLOSERS = "\"'”’»)]}"
+_ABBREVIATIONS = frozenset(
+    {
+        "adm", "gen", "dr", "mr", "mrs", "ms", "no", "nos", "st", "lt", "col", "maj", "sgt",
+        "capt", "cpt", "cmdr", "gov", "sen", "rep", "rev", "prof", "jr", "sr", "inc", "co",
+        "corp", "ltd", "vs", "etc", "approx", "dept", "est", "fig", "jan", "feb", "mar", "apr",
+        "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "pres",
+    }
+)  # fmt: skip
+_ABBREV_TAIL = re.compile(r"(?:\b[A-Za-z]\.)*\b([A-Za-z]+)$")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    m = _ABBREV_TAIL.search(text, max(0, dot - 20), dot)
+    if m is None:
+        return False
+    word = m.group(1)
+    return len(word) == 1 or word.lower() in _ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split on . ! ? ؟ ؛ and line breaks, keeping quotations, numbers and abbreviations whole."""
+    protected = [m.span() for m in QUOTE_SPAN.finditer(text)]
+    cuts: list[int] = []
+    q = 0
+    for m in _BOUNDARY.finditer(text):
+        s, e = m.span()
+        while q < len(protected) and protected[q][1] <= s:
+            q += 1
+        if q < len(protected) and protected[q][0] < s < protected[q][1] and "\n" not in m.group():
+            continue
+        if m.group() == ".":
+            before = text[s - 1 : s]
+            after = text[e : e + 1]
+            if before.isdigit() and after.isdigit():
+                continue  # 1.5
+            if _is_abbreviation(text, s) and not (after == "" or after == "\n"):
+                continue  # U.S., Adm.
+        while e < len(text) and text[e] in _CLOSERS:
+            e += 1
+        cuts.append(e)
+    sentences: list[Sentence] = []
+    begin = 0
+    for cut in [*cuts, len(text)]:
+        seg_start, seg_end = begin, cut
+        while seg_start < seg_end and text[seg_start].isspace():
+            seg_start += 1
+        while seg_end > seg_start and text[seg_end - 1].isspace():
+            seg_end -= 1
+        if seg_end > seg_start:
+            sentences.append(Sentence(text[seg_start:seg_end], seg_start, seg_end))
+        begin = max(begin, cut)
+    return sentences
+
+
+# ---------------------------------------------------------------------------------------------
+# Actors
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActorName:
+    actor_id: int | None
+    name: str
+    aliases: tuple[str, ...] = ()  # name + aliases in both scripts
+
+
+@dataclass(frozen=True)
+class Mention:
+    actor_id: int | None  # None: an unknown name the caller may propose as a new actor
+    name: str  # canonical actor name (or the name as written when unknown)
+    text: str  # as written
+    start: int
+    end: int
+
+
+class _ActorEntry(NamedTuple):
+    actor_id: int | None
+    name: str
+    exact: str | None  # alias that must match case-sensitively (short Latin acronyms)
+
+
+_ACRONYM = re.compile(r"[A-Za-z]{1,5}")
+_NON_WORD = re.compile(r"\W+")
+
+
+class ActorIndex:
+    """Built once per ingest from the actors in the database; `find` is a trie walk."""
+
+    def __init__(self, actors: Sequence[ActorName]) -> None:
+        self._trie: NameTrie[_ActorEntry] = NameTrie()
+        for actor in actors:
+            for alias in (actor.name, *actor.aliases):
+                alias = alias.strip()
+                if not alias:
+                    continue
+                exact = (
+                    alias
+                    if _ACRONYM.fullmatch(alias) and sum(c.isupper() for c in alias) >= 2
+                    else None
+                )
+                self._trie.add(alias, _ActorEntry(actor.actor_id, actor.name, exact))
+
+    def hits(self, text: str, toks: Sequence[Tok] | None = None) -> list[Hit[_ActorEntry]]:
+        toks = tokenise(text) if toks is None else toks
+
+        def accept(entry: _ActorEntry, first: int, last: int, skip: int) -> bool:
+            if entry.exact is None:
+                return True
+            written = text[toks[first].start : toks[last].end]
+            return _NON_WORD.sub("", written) == _NON_WORD.sub("", entry.exact)
+
+        return self._trie.find(toks, text, accept)
+
+    def find(self, text: str) -> list[Mention]:
+        return [_mention(text, h) for h in self.hits(text)]
+
+
+def _mention(text: str, hit: Hit[_ActorEntry], shift: int = 0) -> Mention:
+    entry = hit.payload
+    return Mention(
+        entry.actor_id, entry.name, text[hit.start : hit.end], hit.start + shift, hit.end + shift
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Verbs, cues and attribution
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relay:
+    cue: str  # as written
+    source: Mention
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Attribution:
+    verb: str  # as written
+    verb_start: int
+    verb_end: int
+    stance: str  # asserts | denies | claims_responsibility | admits
+    claimant: Mention | None
+    anonymous: bool
+    relays: tuple[Relay, ...]
+    content_start: int
+
+
+ASSERTS, DENIES, CLAIMS, ADMITS = "asserts", "denies", "claims_responsibility", "admits"
+
+
+def _forms(stance: str, *words: str) -> dict[str, str]:
+    return {normalise(w): stance for w in words}
+
+
+# Arabic past (m/f/pl/dual) and present forms, as folded; و/ف are stripped before lookup.
+_AR_VERBS: dict[str, str] = {
+    **_forms(ASSERTS, "قال", "قالت", "قالوا", "قالا", "يقول", "تقول", "يقولون"),
+    **_forms(ASSERTS, "أعلن", "أعلنت", "أعلنوا", "أعلنا", "يعلن", "تعلن"),
+    **_forms(ASSERTS, "أفاد", "أفادت", "أفادوا", "يفيد", "تفيد"),
+    **_forms(ASSERTS, "أكد", "أكدت", "أكدوا", "أكدا", "يؤكد", "تؤكد"),
+    **_forms(ASSERTS, "أشار", "أشارت", "أشاروا", "يشير", "تشير"),
+    **_forms(ASSERTS, "ذكر", "ذكرت", "ذكروا", "يذكر", "تذكر"),
+    **_forms(ASSERTS, "أوضح", "أوضحت", "أوضحوا", "يوضح", "توضح"),
+    **_forms(ASSERTS, "كشف", "كشفت", "كشفوا", "يكشف", "تكشف"),
+    **_forms(ASSERTS, "زعم", "زعمت", "زعموا", "يزعم", "تزعم"),
+    **_forms(ASSERTS, "ادعى", "ادعت", "ادعوا"),
+    **_forms(ASSERTS, "صرح", "صرحت", "صرحوا", "يصرح", "تصرح"),
+    **_forms(ASSERTS, "أضاف", "أضافت", "أضافوا", "يضيف", "تضيف"),
+    **_forms(ASSERTS, "أورد", "أوردت", "نشرت", "بث", "بثت"),
+    **_forms(DENIES, "نفى", "نفت", "نفوا", "ينفي", "تنفي"),
+    **_forms(CLAIMS, "تبنى", "تبنت", "تبنوا", "يتبنى", "تتبنى"),
+    **_forms(ADMITS, "أقر", "أقرت", "أقروا", "يقر", "تقر"),
+    **_forms(ADMITS, "اعترف", "اعترفت", "اعترفوا", "يعترف", "تعترف"),
+}
+# Verbs that only report when they open the sentence ("قدّم X أرقاماً", "X presented figures").
+_AR_WEAK: dict[str, str] = _forms(ASSERTS, "قدم", "قدمت", "أصدر", "أصدرت", "نشر")
+_EN_VERBS: dict[str, str] = {
+    **_forms(ASSERTS, "said", "says", "say", "announced", "announces", "stated", "states"),
+    **_forms(ASSERTS, "declared", "added", "adds", "reported", "reports", "claimed", "claims"),
+    **_forms(ASSERTS, "confirmed", "confirms", "affirmed", "affirms", "told", "noted", "wrote"),
+    **_forms(ASSERTS, "alleged", "alleges", "revealed", "disclosed", "insisted", "warned"),
+    **_forms(DENIES, "denied", "denies", "deny", "rejected"),
+    **_forms(ADMITS, "admitted", "admits", "acknowledged", "acknowledges", "conceded"),
+}
+_EN_WEAK: dict[str, str] = _forms(ASSERTS, "presented", "published", "released")
+_EN_RESPONSIBILITY_VERBS = frozenset(
+    {"claimed", "claims", "claim", "took", "takes", "take", "accepted", "assumed"}
+)
+_AR_ANNOUNCE = frozenset(normalise(w) for w in ("أعلن", "أعلنت", "أعلنوا", "يعلن", "تعلن"))
+_AR_POINT = frozenset(normalise(w) for w in ("أشار", "أشارت", "أشاروا", "يشير", "تشير"))
+
+# Relay cues as folded token sequences: (tokens, also a reporting verb?)
+_RELAY_CUES_RAW: tuple[str, ...] = (
+    "بحسب", "حسب", "حسبما", "وفقا", "وفق", "طبقا", "استنادا", "نقلا عن", "نقلا", "كما نقلت",
+    "كما نقل", "كما ذكرت", "كما ذكر", "كما أوردت", "كما أفادت", "في تصريح", "في تصريحات",
+    "في تصريحه", "في حديث", "في حديثه", "في مقابلة", "في مقابلته", "في صحيفة", "في موقع",
+    "في وكالة", "في قناة", "في منشور", "في تدوينة", "في تغريدة", "في مجلة", "عبر", "على موقع",
+    "على موقعه", "على حسابه", "على منصة",
+    "according to", "citing", "cited by", "quoted by", "reported by", "as reported by",
+    "in a statement to", "in an interview with", "told", "via", "in a post on", "on its website",
+    "on its channel", "writing in", "quoting",
+)  # fmt: skip
+_RELAY_CUES: dict[tuple[str, ...], str] = {NameTrie.key(c): c for c in _RELAY_CUES_RAW}
+_CUE_FIRST = {k[0] for k in _RELAY_CUES}
+# Cues that, with no reporting verb in the sentence, name the claimant itself.
+_CLAIMANT_CUES = frozenset(
+    NameTrie.key(c)
+    for c in ("بحسب", "حسب", "وفقا", "وفق", "طبقا", "استنادا", "according to", "citing")
+)
+_RELAY_REACH = 6  # tokens after a cue within which its source must start
+
+_ANONYMOUS = frozenset(
+    normalise(w)
+    for w in (
+        "مصادر", "مصدر", "المصادر", "المصدر", "مسؤولون", "مسؤول", "مسؤولين", "ناشطون", "ناشطين",
+        "شهود", "سكان", "أهالي", "مراسل", "sources", "source", "officials", "official",
+        "witnesses", "residents", "activists", "insiders", "diplomats", "diplomat",
+    )
+)  # fmt: skip
+_ANAPHORIC = frozenset(
+    normalise(w)
+    for w in (
+        "التنظيم", "الجماعة", "الحركة", "الوزارة", "البيان", "القيادة", "الجيش", "الحكومة",
+        "الفصيل", "الهيئة", "المرصد", "الوكالة", "الصحيفة", "هو", "هي", "هم",
+        "he", "she", "they", "it", "we", "group", "statement", "ministry", "organisation",
+        "organization", "army", "military", "agency", "command",
+    )
+)  # fmt: skip
+_FUNCTION = frozenset(
+    normalise(w)
+    for w in (
+        "في", "من", "على", "إلى", "الى", "عن", "مع", "منذ", "خلال", "بعد", "قبل", "يوم", "أمس",
+        "اليوم", "لها", "له", "لهم", "أيضا", "كذلك", "حينها", "بدوره", "بدورها", "ان", "أن",
+        "the", "on", "in", "at", "also", "later", "earlier", "that", "this", "al",
+    )
+)  # fmt: skip
+_AR_CONTENT = frozenset(normalise(w) for w in ("أن", "إن", "بأن", "بإن", "لأن"))
+_NOT_CONTENT_BEFORE_AN = frozenset(
+    normalise(w) for w in ("صادر", "صادرة", "الصادر", "الصادرة", "نقلا", "نقل", "بيانا")
+)
+_EN_ANAPHOR_HEADS = frozenset({"the", "its", "their"})
+_EN_NAME_BEFORE = re.compile(
+    r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)\s*(?:,[^,]{1,60},\s*)?$"
+)  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said"
+_EN_NAME_STOP = frozenset(
+    {
+        "The", "He", "She", "It", "They", "We", "I", "A", "An", "This", "That", "But", "And",
+        "Officials", "Sources", "Witnesses", "Residents", "In", "On", "Later", "Earlier",
+    }
+)  # fmt: skip
+_AR_APPOSITION = re.compile(r"[،,]\s*([^،,:«»“”\"()]{3,40}?)\s*[،,]")
+_TITLE_TOKENS = frozenset(
+    normalise(w)
+    for w in ("الأدميرال", "الجنرال", "العميد", "العقيد", "اللواء", "الدكتور", "السيد", "الشيخ")
+)
+
+
+def _verb_at(toks: Sequence[Tok], i: int) -> tuple[str, bool] | None:
+    """(stance, strong) when token i is a reporting verb."""
+    word = toks[i].norm
+    if is_arabic(word):
+        stance = _AR_VERBS.get(word)
+        if stance is None and word[0] in "وف" and len(word) > 3:
+            stance = _AR_VERBS.get(word[1:])
+        if stance is not None:
+            return stance, True
+        weak = _AR_WEAK.get(word) or (
+            _AR_WEAK.get(word[1:]) if word[0] in "وف" and len(word) > 3 else None
+        )
+        return (weak, False) if weak else None
+    if (
+        word in _EN_RESPONSIBILITY_VERBS
+        and toks[i + 1 : i + 2]
+        and toks[i + 1].norm == "responsibility"
+    ):
+        return CLAIMS, True
+    if word in _EN_VERBS:
+        return _EN_VERBS[word], True
+    if word in _EN_WEAK:
+        return _EN_WEAK[word], False
+    return None
+
+
+# Stands for "the previous sentence's claimant" inside the subject finders.
+_PREVIOUS = Mention(None, "<previous>", "", -1, -1)
+
+
+class _Cue(NamedTuple):
+    first: int
+    last: int
+    text: str
+
+
+def _find_cues(toks: Sequence[Tok], text: str) -> list[_Cue]:
+    cues: list[_Cue] = []
+    i = 0
+    while i < len(toks):
+        word = toks[i].norm
+        if word in _CUE_FIRST or (word[:1] == "و" and word[1:] in _CUE_FIRST):
+            found = None
+            for length in (4, 3, 2, 1):
+                key = tuple(t.norm for t in toks[i : i + length])
+                if len(key) < length:
+                    continue
+                if key[0] not in _CUE_FIRST:
+                    key = (key[0][1:], *key[1:])
+                if key in _RELAY_CUES:
+                    found = length
+                    break
+            # "كما نقلت" is a relay mid-sentence, "كما أشار" at the start means "also said".
+            if found and not (toks[i].norm == "كما" and i == 0):
+                last = i + found - 1
+                cues.append(_Cue(i, last, text[toks[i].start : toks[last].end]))
+                i = last + 1
+                continue
+        i += 1
+    return cues
+
+
+def _inside(spans: Sequence[tuple[int, int]], pos: int) -> bool:
+    return any(s <= pos < e for s, e in spans)
+
+
+def _quoted(spans: Sequence[tuple[int, int]], hit: Hit[_ActorEntry]) -> bool:
+    """Inside a quotation, unless the quotation is just the name (“سنتكوم”)."""
+    return any(
+        s <= hit.start < e and not (hit.start <= s + 2 and hit.end >= e - 2) for s, e in spans
+    )
+
+
+def find_attribution(
+    sentence: Sentence, *, actors: ActorIndex, previous_claimant: Mention | None = None
+) -> Attribution | None:
+    """Who is reported as saying what in one sentence; offsets refer to the whole input."""
+    text = sentence.text
+    shift = sentence.start
+    toks = tokenise(text)
+    if not toks:
+        return None
+    hits = actors.hits(text, toks)
+    quotes = [m.span() for m in QUOTE_SPAN.finditer(text)]
+    cues = _find_cues(toks, text)
+    cue_tokens = {j for c in cues for j in range(c.first, c.last + 1) if c.text.lower() != "told"}
+
+    # Relays: the first actor after each cue, within reach.
+    relay_hits: dict[int, tuple[_Cue, Hit[_ActorEntry]]] = {}
+    for cue in cues:
+        for k, hit in enumerate(hits):
+            if cue.first <= hit.first <= cue.last + _RELAY_REACH and k not in relay_hits:
+                relay_hits[k] = (cue, hit)
+                break
+
+    # The reporting verb: first strong verb outside quotes and cues, else a sentence-initial weak.
+    verb_idx = -1
+    stance = ASSERTS
+    for i in range(len(toks)):
+        if i in cue_tokens or _inside(quotes, toks[i].start):
+            continue
+        found = _verb_at(toks, i)
+        if found is None:
+            continue
+        verb_stance, strong = found
+        initial = i == 0 or (i == 1 and toks[0].norm in {"كما", "وكما", "ثم"})
+        if strong or initial:
+            verb_idx, stance = i, verb_stance
+            break
+
+    def relays(claimant: Mention | None) -> tuple[Relay, ...]:
+        out: list[Relay] = []
+        for cue, hit in relay_hits.values():
+            src = _mention(text, hit, shift)
+            if claimant is not None and (src.actor_id, src.name) == (
+                claimant.actor_id,
+                claimant.name,
+            ):
+                continue
+            start = min(toks[cue.first].start, hit.start) + shift
+            out.append(Relay(cue.text, src, start, hit.end + shift))
+        return tuple(out)
+
+    relay_idx = set(relay_hits)
+
+    if verb_idx < 0:
+        return _cue_only(text, shift, toks, cues, hits, relay_hits)
+
+    vtok = toks[verb_idx]
+    verb_end_tok = verb_idx
+    arabic = is_arabic(vtok.norm)
+    verb_start = vtok.start
+    if arabic and vtok.norm not in _AR_VERBS and vtok.norm not in _AR_WEAK:
+        verb_start = _skip_chars(text, vtok.start, 1)  # drop the و / ف clitic
+    if not arabic and stance == CLAIMS:
+        verb_end_tok = verb_idx + 1
+    verb_end = toks[verb_end_tok].end
+
+    told: list[Hit[_ActorEntry]] = []
+    if arabic:
+        base = vtok.norm if vtok.norm in _AR_VERBS or vtok.norm in _AR_WEAK else vtok.norm[1:]
+        if base in _AR_ANNOUNCE and any(
+            t.norm.startswith(("مسوولي", "المسووليه")) for t in toks[verb_idx + 1 : verb_idx + 7]
+        ):
+            stance = CLAIMS
+        local, anonymous, content = _arabic_subject(
+            text, toks, hits, relay_idx, verb_idx, base in _AR_POINT, quotes, told
+        )
+    else:
+        local, anonymous, content = _english_subject(
+            text, toks, hits, relay_idx, cue_tokens, verb_idx, verb_end_tok, quotes
+        )
+    claimant: Mention | None
+    if local is _PREVIOUS:
+        claimant = previous_claimant
+    elif local is None:
+        claimant = None
+    else:
+        claimant = Mention(
+            local.actor_id, local.name, local.text, local.start + shift, local.end + shift
+        )
+    extra = tuple(
+        Relay("لـ", _mention(text, h, shift), h.start - 1 + shift, h.end + shift) for h in told
+    )
+    return Attribution(
+        verb=text[verb_start:verb_end],
+        verb_start=verb_start + shift,
+        verb_end=verb_end + shift,
+        stance=stance,
+        claimant=claimant,
+        anonymous=anonymous,
+        relays=relays(claimant) + extra,
+        content_start=content + shift,
+    )
+
+
+def _cue_only(
+    text: str,
+    shift: int,
+    toks: Sequence[Tok],
+    cues: Sequence[_Cue],
+    hits: Sequence[Hit[_ActorEntry]],
+    relay_hits: dict[int, tuple[_Cue, Hit[_ActorEntry]]],
+) -> Attribution | None:
+    """No reporting verb: "بحسب X" / "according to X" makes X the claimant."""
+    for cue in cues:
+        key = tuple(t.norm for t in toks[cue.first : cue.last + 1])
+        if key[0] not in _CUE_FIRST:
+            key = (key[0][1:], *key[1:])
+        if key not in _CLAIMANT_CUES:
+            continue
+        claimant: Mention | None = None
+        for hit_cue, hit in relay_hits.values():
+            if hit_cue is cue:
+                claimant = _mention(text, hit, shift)
+        window = toks[cue.last + 1 : cue.last + 4]
+        anonymous = any(t.norm in _ANONYMOUS for t in window)
+        if claimant is None and not anonymous:
+            continue
+        content = 0
+        if cue.first <= 1:  # "According to X, ..." : content after the comma
+            after = claimant.end - shift if claimant else toks[cue.last].end
+            comma = re.compile(r"[,،]\s*").search(text, after)
+            content = comma.end() if comma else after
+        start, end = toks[cue.first].start, toks[cue.last].end
+        return Attribution(
+            verb=text[start:end],
+            verb_start=start + shift,
+            verb_end=end + shift,
+            stance=ASSERTS,
+            claimant=claimant,
+            anonymous=anonymous,
+            relays=(),
+            content_start=content + shift,
+        )
+    return None
+
+
+_APPOSITION_GAP = re.compile(r"[”“\"»)\s]*[،,]\s*(?:\w+\s+){0,2}")
+
+
+def _told_to(toks: Sequence[Tok], hit: Hit[_ActorEntry]) -> bool:
+    """The name carries the preposition لـ ("لعنب بلدي", "لـ“رويترز”")."""
+    if hit.skip and toks[hit.first].norm[hit.skip - 1] == "ل":
+        return True
+    return hit.first > 0 and toks[hit.first - 1].norm == "ل" and toks[hit.first].joined
+
+
+def _arabic_subject(
+    text: str,
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    relay_idx: set[int],
+    verb_idx: int,
+    point_verb: bool,
+    quotes: Sequence[tuple[int, int]],
+    told_out: list[Hit[_ActorEntry]],
+) -> tuple[Mention | None, bool, int]:
+    """VSO: claimant between the verb and the content marker; then SVO; then anaphora."""
+    n = len(toks)
+    marker = -1
+    marker_end = -1
+    limit = min(n, verb_idx + 26)
+    for k in range(verb_idx + 1, limit):
+        word = toks[k].norm
+        prev = toks[k - 1].norm
+        gap = text[toks[k - 1].end : toks[k].start]
+        if _verb_at(toks, k) is not None and not _inside(quotes, toks[k].start):
+            break  # a second reporting verb starts a new clause
+        if ":" in gap or (k == verb_idx + 1 and ("،" in gap or "," in gap)):
+            marker, marker_end = k, toks[k].start
+            break
+        if word in _AR_CONTENT and prev not in _NOT_CONTENT_BEFORE_AN:
+            marker, marker_end = k, toks[k].end
+            break
+        if word == "عن" and prev not in _NOT_CONTENT_BEFORE_AN and k <= verb_idx + 12:
+            marker, marker_end = k, toks[k].end
+            break
+        if point_verb and word == "الي" and k <= verb_idx + 4:
+            nxt = toks[k + 1].norm if k + 1 < n else ""
+            if nxt in _AR_CONTENT:
+                marker, marker_end = k + 1, toks[k + 1].end
+            else:
+                marker, marker_end = k, toks[k].end
+            break
+    window_end_tok = marker if marker >= 0 else min(n, verb_idx + 9)
+    window_end = toks[window_end_tok].start if window_end_tok < n else len(text)
+    verb_end = toks[verb_idx].end
+    window = toks[verb_idx + 1 : window_end_tok]
+
+    in_window = [
+        (k, h)
+        for k, h in enumerate(hits)
+        if verb_idx < h.first < window_end_tok and k not in relay_idx and not _quoted(quotes, h)
+    ]
+    anonymous = any(t.norm in _ANONYMOUS for t in window[:3])
+    candidates = [h for _, h in in_window]
+    # "قالت مصادر محلية لعنب بلدي": a لـ-name after the subject is the recipient (a relay).
+    told = [h for h in candidates if _told_to(toks, h) and (anonymous or h is not candidates[0])]
+    candidates = [h for h in candidates if h not in told]
+    told_out.extend(told)
+    claimant: Mention | None = None
+    anaphor_end = -1
+    if candidates:
+        chosen = candidates[0]
+        for other in candidates[1:]:
+            between = text[chosen.end : other.start]
+            if _APPOSITION_GAP.fullmatch(between):
+                chosen = other  # apposition: "قائد القيادة ...، الأدميرال براد كوبر،"
+                break
+        claimant = _mention(text, chosen)
+    elif not anonymous:
+        content_words = [
+            t for t in window if t.norm not in _FUNCTION and not _inside(quotes, t.start)
+        ]
+        head = [h for h in hits if h.last < verb_idx and h.first <= 3 and not _quoted(quotes, h)]
+        if not content_words and head:
+            claimant = _mention(text, head[0])  # "وأشاد الرئيس ترامب ...، وأضاف، “...”"
+        elif not content_words:
+            claimant = _PREVIOUS
+        elif window[0].norm in _ANAPHORIC:
+            claimant = _PREVIOUS
+            anaphor_end = window[0].end
+        else:
+            before = [h for h in hits if h.last < verb_idx and not _quoted(quotes, h)]
+            if before:
+                claimant = _mention(text, before[-1])  # SVO: "وزير الإعلام، حمزة المصطفى، قال"
+            else:
+                claimant = _arabic_unknown(text, verb_end, window_end) or (
+                    _PREVIOUS if window[0].norm in _FUNCTION else None
+                )
+    if marker_end >= 0:
+        content = marker_end
+    elif anaphor_end >= 0:
+        content = anaphor_end
+    elif claimant is not None and claimant is not _PREVIOUS and claimant.end <= len(text):
+        content = claimant.end
+    else:
+        content = verb_end
+    while content < len(text) and text[content] in ' ،,:”“"«»':
+        content += 1
+    return claimant, anonymous, content
+
+
+def _arabic_unknown(text: str, start: int, end: int) -> Mention | None:
+    """An unknown name in apposition: "قال الناطق باسم الجيش، أحمد علي، إن"."""
+    m = _AR_APPOSITION.search(text, start, min(len(text), end + 2))
+    if m is None:
+        return None
+    words = [t.norm for t in tokenise(m.group(1))]
+    words = [w for w in words if w not in _TITLE_TOKENS]
+    if not 2 <= len(words) <= 4:
+        return None
+    if words[0] in _FUNCTION or any(w.isdigit() or not is_arabic(w) for w in words):
+        return None
+    name = m.group(1).strip()
+    return Mention(None, name, name, m.start(1), m.start(1) + len(name))
+
+
+def _english_subject(
+    text: str,
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    relay_idx: set[int],
+    cue_tokens: set[int],
+    verb_idx: int,
+    verb_end_tok: int,
+    quotes: Sequence[tuple[int, int]],
+) -> tuple[Mention | None, bool, int]:
+    """SVO ("CENTCOM said"), then VS ("said CENTCOM"), then pronoun -> previous claimant."""
+    n = len(toks)
+    verb_start = toks[verb_idx].start
+    verb_end = toks[verb_end_tok].end
+    before_words = [
+        t for k, t in enumerate(toks[max(0, verb_idx - 4) : verb_idx], max(0, verb_idx - 4))
+        if k not in cue_tokens
+    ]  # fmt: skip
+    anonymous = any(t.norm in _ANONYMOUS for t in before_words[-3:])
+    claimant: Mention | None = None
+    prev_word = toks[verb_idx - 1].norm if verb_idx > 0 else ""
+    pronoun = prev_word in _ANAPHORIC and (
+        prev_word in {"he", "she", "they", "it", "we"}
+        or (verb_idx > 1 and toks[verb_idx - 2].norm in _EN_ANAPHOR_HEADS)
+    )
+    before = [
+        h
+        for k, h in enumerate(hits)
+        if h.last < verb_idx and k not in relay_idx and not _quoted(quotes, h)
+    ]
+    if pronoun and not (before and before[-1].last == verb_idx - 1):
+        claimant = _PREVIOUS
+    elif before and not _quoted(quotes, before[-1]):
+        claimant = _mention(text, before[-1])
+    else:
+        after = [
+            h for k, h in enumerate(hits)
+            if verb_end_tok < h.first <= verb_end_tok + 3 and k not in relay_idx
+        ]  # fmt: skip
+        if after:
+            claimant = _mention(text, after[0])
+        elif not anonymous:
+            m = _EN_NAME_BEFORE.search(text, 0, verb_start)
+            if m and m.group(1).split()[0] not in _EN_NAME_STOP and not _inside(quotes, m.start(1)):
+                name = m.group(1).strip()
+                claimant = Mention(None, name, name, m.start(1), m.start(1) + len(name))
+            elif verb_idx == 0 or prev_word in _ANAPHORIC:
+                claimant = _PREVIOUS
+    # Content: an opening quote before the verb, else after "that" / ":" / "," after the verb.
+    first_quote = next((s for s, _ in quotes if s < verb_start), None)
+    if first_quote is not None:
+        return claimant, anonymous, first_quote
+    resume = verb_end
+    if claimant is not None and claimant is not _PREVIOUS and claimant.start > verb_end:
+        resume = claimant.end
+    for k in relay_idx:  # "told Reuters the strike ...": content follows the recipient
+        if verb_end_tok < hits[k].first <= verb_end_tok + 2:
+            resume = max(resume, hits[k].end)
+    for k in range(verb_end_tok + 1, min(n, verb_end_tok + 9)):
+        if toks[k].start < resume:
+            continue
+        if toks[k].norm == "that":
+            return claimant, anonymous, toks[k].end + 1 if toks[k].end < len(text) else len(text)
+    m = re.compile(r"\s*[:,]\s*").match(text, resume)
+    content = m.end() if m else resume
+    while content < len(text) and text[content] == " ":
+        content += 1
+    return claimant, anonymous, content

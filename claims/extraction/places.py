@@ -1,0 +1,102 @@
+"""Gazetteer place names in Arabic and English text; offsets refer to the original text.
+
+Matching reuses the folded-token trie of `attribution` (longest match, non-overlapping, Arabic
+clitics و ف ب ل ك and وال/بال/فال/كال/لـ, quotes and hyphens inside names, "ez-Zor" = "al-Zor").
+Multi-word Arabic names also match written together ("البو كمال" = "البوكمال"); "أبو كمال" must
+be a gazetteer alias.
+
+Ambiguity: when one name belongs to several places (Homs city, Homs governorate) the town wins,
+unless the name is preceded by محافظة / ريف / governorate / province (or followed by
+governorate / province / countryside); then a place flagged ``region=True`` wins.
+
+Common words: a few Arabic place names are also ordinary nouns (المزرعة "the farm", العين "the
+spring", ...). They count only after a settlement word (قرية، بلدة، مدينة، حي، village, town).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from claims.extraction.arabic import normalise
+from claims.extraction.attribution import NameTrie, Tok, tokenise
+
+__all__ = ["PlaceIndex", "PlaceMatch", "PlaceName"]
+
+
+@dataclass(frozen=True)
+class PlaceName:
+    place_id: int
+    names: tuple[str, ...]  # English name, Arabic name, aliases
+    region: bool = False  # governorate / district rather than a town
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    place_id: int
+    text: str
+    start: int
+    end: int
+
+
+def _fold_set(*words: str) -> frozenset[str]:
+    return frozenset(normalise(w) for w in words)
+
+
+_REGION_BEFORE = _fold_set("محافظة", "ريف", "governorate", "province", "countryside")
+_REGION_AFTER = _fold_set("governorate", "province", "countryside", "region")
+_SETTLEMENT = _fold_set(
+    "قرية", "بلدة", "مدينة", "حي", "مخيم", "ناحية", "village", "town", "city", "camp"
+)  # fmt: skip
+# Place names that are also ordinary words; matched only after a settlement word.
+COMMON_WORD_NAMES = _fold_set(
+    "المزرعة", "مزرعة", "العين", "عين", "الجسر", "السد", "التل", "المركز", "الحي", "القرية",
+    "البلدة", "المدينة", "المنطقة", "الشيخ", "السلام", "النصر", "الثورة", "الحرية", "الوحدة",
+)  # fmt: skip
+
+
+def _bare(word: str) -> str:
+    """A word without a leading clitic (بريف -> ريف, وبلدة -> بلدة)."""
+    if len(word) > 3 and word[0] in "وف":
+        word = word[1:]
+    if len(word) > 3 and word[0] in "بلك":
+        word = word[1:]
+    return word
+
+
+class PlaceIndex:
+    def __init__(self, places: Sequence[PlaceName]) -> None:
+        self._trie: NameTrie[int] = NameTrie()
+        self._region: dict[int, bool] = {}
+        for place in places:
+            self._region[place.place_id] = place.region
+            for name in place.names:
+                if name.strip():
+                    self._trie.add(name, place.place_id)
+
+    def _preceded(self, toks: Sequence[Tok], i: int, words: frozenset[str]) -> bool:
+        return i > 0 and (toks[i - 1].norm in words or _bare(toks[i - 1].norm) in words)
+
+    def find(self, text: str) -> list[PlaceMatch]:
+        toks = tokenise(text)
+
+        def accept(place_id: int, first: int, last: int, skip: int) -> bool:
+            name = "".join(t.norm for t in toks[first : last + 1])[skip:]
+            if last == first and name in COMMON_WORD_NAMES:
+                return self._preceded(toks, first, _SETTLEMENT)
+            return True
+
+        hits = self._trie.find(toks, text, accept)
+        out: list[PlaceMatch] = []
+        for hit in hits:
+            place_id = hit.payload
+            # All places sharing this exact name: choose town or region by context.
+            same = hit.alternatives
+            if len(same) > 1:
+                want_region = self._preceded(toks, hit.first, _REGION_BEFORE) or (
+                    hit.last + 1 < len(toks) and toks[hit.last + 1].norm in _REGION_AFTER
+                )
+                ranked = [p for p in same if self._region.get(p, False) == want_region]
+                place_id = (ranked or same)[0]
+            out.append(PlaceMatch(place_id, text[hit.start : hit.end], hit.start, hit.end))
+        return out

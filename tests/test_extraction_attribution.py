@@ -1,0 +1,330 @@
+"""Attribution extraction: sentences, actor mentions, verbs, claimants and relays."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from claims.extraction.attribution import (
+    ActorIndex,
+    ActorName,
+    Attribution,
+    Mention,
+    Sentence,
+    find_attribution,
+    split_sentences,
+)
+
+ARTICLE = (Path(__file__).resolve().parent.parent / "seeds" / "article_ar.txt").read_text("utf-8")
+
+ACTORS = ActorIndex(
+    [
+        ActorName(1, "US Central Command", ("القيادة المركزية الأمريكية", "CENTCOM", "سنتكوم",
+                                            "القيادة المركزية", "U.S. Central Command")),
+        ActorName(2, "Adm. Brad Cooper", ("الأدميرال براد كوبر", "Brad Cooper", "براد كوبر",
+                                          "قائد القيادة المركزية الأمريكية")),
+        ActorName(3, "Islamic State (ISIS)", ("تنظيم الدولة الإسلامية", "ISIS", "IS",
+                                              "Islamic State", "داعش", "تنظيم الدولة")),
+        ActorName(4, "al-Naba", ("النبأ", "Al-Naba", "صحيفة النبأ")),
+        ActorName(5, "Saha al-Wagha", ("ساح الوغى", "موقع ساح الوغى")),
+        ActorName(6, "The Times of Israel", ("تايمز أوف إسرائيل", "Times of Israel",
+                                             "صحيفة تايمز أوف إسرائيل")),
+        ActorName(7, "Middle East Institute", ("معهد الشرق الأوسط", "MEI")),
+        ActorName(8, "Charles Lister", ("تشارلز ليستر", "Lister", "ليستر",
+                                        "مدير برنامج سوريا بمعهد الشرق الأوسط")),
+        ActorName(9, "Enab Baladi", ("عنب بلدي", "Inab Baladi")),
+        ActorName(10, "Reuters", ("رويترز",)),
+        ActorName(11, "Syrian Ministry of Defence", ("وزارة الدفاع السورية", "وزارة الدفاع")),
+        ActorName(12, "Syrian Ministry of Interior", ("وزارة الداخلية السورية",
+                                                      "وزارة الداخلية")),
+        ActorName(13, "Islamic Revolutionary Guard Corps", ("الحرس الثوري", "IRGC")),
+        ActorName(14, "Ibrahim Olabi", ("إبراهيم علبي", "علبي",
+                                        "مندوب سوريا الدائم لدى الأمم المتحدة")),
+        ActorName(15, "Al-Hadath", ("الحدث", "قناة الحدث")),
+        ActorName(16, "Amaq News Agency", ("وكالة أعماق", "Amaq", "أعماق")),
+    ]
+)  # fmt: skip
+ISIS = Mention(3, "Islamic State (ISIS)", "تنظيم الدولة", 0, 12)
+CENTCOM = Mention(1, "US Central Command", "سنتكوم", 0, 6)
+
+
+def attribute(text: str, previous: Mention | None = None) -> Attribution:
+    result = find_attribution(
+        Sentence(text, 0, len(text)), actors=ACTORS, previous_claimant=previous
+    )
+    assert result is not None
+    assert text[result.verb_start : result.verb_end] == result.verb
+    return result
+
+
+def claimant_id(att: Attribution) -> int | None:
+    return att.claimant.actor_id if att.claimant else None
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+
+def test_sentences_split_on_arabic_and_latin_stops_and_keep_offsets() -> None:
+    text = "قال المصدر إن القصف توقف. هل انتهى؟ نعم؛ انتهى\nسطر جديد! End."
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "قال المصدر إن القصف توقف.", "هل انتهى؟", "نعم؛", "انتهى", "سطر جديد!", "End.",
+    ]  # fmt: skip
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
+
+
+def test_sentences_never_split_inside_quotes_numbers_or_abbreviations() -> None:
+    text = (
+        "Adm. Brad Cooper said U.S. forces seized 4,000 rifles and 1.5 tons of explosives. "
+        "He added: “We hit them. They ran.” Then the ministry spoke، بالعربية. "
+        "وقال الوزير «انتهى الأمر. لا تراجع» أمس."
+    )
+    sentences = [s.text for s in split_sentences(text)]
+    assert sentences == [
+        "Adm. Brad Cooper said U.S. forces seized 4,000 rifles and 1.5 tons of explosives.",
+        "He added: “We hit them. They ran.” Then the ministry spoke، بالعربية.",
+        "وقال الوزير «انتهى الأمر. لا تراجع» أمس.",
+    ]
+
+
+def test_sentences_of_the_seed_article_cover_every_paragraph() -> None:
+    sentences = split_sentences(ARTICLE)
+    assert len(sentences) > 25
+    assert sentences[0].text.startswith("أعلنت القيادة المركزية الأمريكية")
+    assert sentences[0].text.endswith("الماضي.")
+    # An unbalanced quote in the article does not swallow the following sentences.
+    assert any(s.text.startswith("وفي عملية ثانية") for s in sentences)
+
+
+# --- actor mentions --------------------------------------------------------------------------
+
+
+def test_mentions_handle_clitics_tatweel_quotes_and_keep_original_offsets() -> None:
+    text = "أسلحة لـ”الحرس الثوري” وبـ“سنتكوم” وللقيادة المركزية والقيادة المركزية الأمريكية"
+    mentions = ACTORS.find(text)
+    assert [(m.actor_id, m.text) for m in mentions] == [
+        (13, "الحرس الثوري"),
+        (1, "سنتكوم"),
+        (1, "لقيادة المركزية"),
+        (1, "القيادة المركزية الأمريكية"),
+    ]
+    for m in mentions:
+        assert text[m.start : m.end] == m.text
+
+
+def test_mentions_prefer_the_longest_name_and_match_diacritised_text() -> None:
+    text = "قال مدير برنامج سوريا بـ”معهد الشرق الأوسط”، تشارلز ليستر، وتَنْظِيمُ الدَّوْلَةِ"
+    mentions = ACTORS.find(text)
+    assert [m.actor_id for m in mentions] == [8, 8, 3]
+    assert mentions[-1].text == "تَنْظِيمُ الدَّوْلَةِ"
+
+
+def test_short_latin_acronyms_are_case_sensitive() -> None:
+    mentions = ACTORS.find("It is clear that IS fighters and Islamic State media (Amaq) lied.")
+    assert [(m.actor_id, m.text) for m in mentions] == [
+        (3, "IS"), (3, "Islamic State"), (16, "Amaq"),
+    ]  # fmt: skip
+
+
+# --- attribution on the seed article ---------------------------------------------------------
+
+
+def test_vso_arabic_verb_gives_the_following_subject_and_content_after_an() -> None:
+    text = (
+        "أعلنت القيادة المركزية الأمريكية (سنتكوم) عن تنفيذ عملية مشتركة مع وزارة الداخلية السورية."
+    )
+    att = attribute(text)
+    assert (att.verb, att.stance, claimant_id(att)) == ("أعلنت", "asserts", 1)
+    assert text[att.content_start :].startswith("تنفيذ عملية")
+    assert not att.anonymous and att.relays == ()
+
+
+def test_statement_issued_by_names_the_issuer() -> None:
+    text = "أفاد بيان صادر عن القيادة المركزية بأن عناصر من قوة المهام شاركوا في العملية."
+    att = attribute(text)
+    assert (att.verb, claimant_id(att)) == ("أفاد", 1)
+    assert text[att.content_start :].startswith("عناصر من")
+
+
+def test_apposition_prefers_the_named_person() -> None:
+    text = (
+        "أكد قائد القيادة المركزية الأمريكية، الأدميرال براد كوبر، "
+        "أن هذه العملية تهدف إلى الحفاظ على المكاسب."
+    )
+    att = attribute(text)
+    assert att.claimant is not None and att.claimant.actor_id == 2
+    assert att.claimant.text == "الأدميرال براد كوبر"
+    assert text[att.content_start :].startswith("هذه العملية")
+
+
+def test_presenting_figures_at_sentence_start_counts_and_lister_is_the_claimant() -> None:
+    text = (
+        "قدم مدير برنامج سوريا بـ”معهد الشرق الأوسط”، تشارلز ليستر، "
+        "أرقامًا مفصلة لعمليات مصادرة أسلحة."
+    )
+    att = attribute(text)
+    assert att.verb == "قدم"
+    assert att.claimant is not None and att.claimant.text == "تشارلز ليستر"
+
+
+def test_subjectless_verb_falls_back_to_previous_claimant_and_relay_via_times_of_israel() -> None:
+    lister = Mention(8, "Charles Lister", "تشارلز ليستر", 0, 12)
+    text = (
+        "وأشار إلى أن كميات الأسلحة الإيرانية تجاوزت أربعة آلاف قطعة، وذلك وفقًا لتدوينة "
+        "نشرتها صحيفة “تايمز أوف إسرائيل” الإسرائيلية."
+    )
+    att = attribute(text, lister)
+    assert (att.verb, att.claimant) == ("أشار", lister)
+    assert text[att.content_start :].startswith("كميات الأسلحة")
+    assert [(r.cue, r.source.actor_id) for r in att.relays] == [("وفقًا", 6)]
+
+
+def test_isis_announcing_responsibility_is_claims_responsibility() -> None:
+    text = "أعلن تنظيم “الدولة الإسلامية” مسؤوليته عن عمليتي اغتيال في كل من حمص وحماة."
+    att = attribute(text)
+    assert (att.stance, claimant_id(att)) == ("claims_responsibility", 3)
+    assert text[att.content_start :].startswith("عمليتي اغتيال")
+
+
+def test_the_group_resolves_to_previous_isis_and_relays_via_its_website() -> None:
+    text = "وذكر التنظيم عبر موقعه “ساح الوغى” أن “جنود الخلافة” استهدفوا مرشحًا سابقًا."
+    att = attribute(text, ISIS)
+    assert (att.verb, att.claimant) == ("ذكر", ISIS)
+    assert [(r.cue, r.source.actor_id) for r in att.relays] == [("عبر", 5)]
+    assert text[att.content_start :].startswith("جنود الخلافة")
+
+
+def test_isis_speaking_in_al_naba_is_a_relay_via_al_naba() -> None:
+    text = "وقال التنظيم في صحيفة “النبأ”، في 27 تشرين الثاني، إن “جنود الخلافة” قتلوا جاسوسًا."
+    att = attribute(text, ISIS)
+    assert (att.verb, att.claimant) == ("قال", ISIS)
+    assert [r.source.actor_id for r in att.relays] == [4]
+    assert text[att.content_start :].startswith("“جنود") or text[att.content_start :].startswith(
+        "جنود"
+    )
+
+
+def test_the_group_without_a_previous_claimant_stays_unknown() -> None:
+    att = attribute("وقال التنظيم إن مقاتليه قتلوا جاسوسًا.")
+    assert att.claimant is None and not att.anonymous
+
+
+def test_quotes_are_not_searched_for_verbs_or_claimants() -> None:
+    text = "وأشاد الرئيس ترامب بما وصفه بـ”تحول سوريا وقال الجيش”، وأضاف، “لقد قمتم بعمل رائع”."
+    att = attribute(text, CENTCOM)
+    assert att.verb == "أضاف"
+
+
+# --- new sentences ---------------------------------------------------------------------------
+
+
+def test_denial_by_the_syrian_defence_ministry() -> None:
+    text = "نفت وزارة الدفاع السورية ما تداولته مواقع إخبارية عن انسحاب قواتها من المنطقة."
+    att = attribute(text)
+    assert (att.verb, att.stance, claimant_id(att)) == ("نفت", "denies", 11)
+
+
+def test_anonymous_local_sources_speaking_to_enab_baladi() -> None:
+    text = "قالت مصادر محلية لعنب بلدي إن القصف استهدف المدينة."
+    att = attribute(text)
+    assert att.anonymous and att.claimant is None
+    assert [(r.cue, r.source.actor_id) for r in att.relays] == [("لـ", 9)]
+    assert text[att.content_start :].startswith("القصف")
+
+
+def test_unknown_spokesman_in_apposition_becomes_a_proposed_actor() -> None:
+    text = "قال الناطق باسم الجيش، أحمد علي، إن القوات تقدمت."
+    att = attribute(text)
+    assert att.claimant is not None
+    assert (att.claimant.actor_id, att.claimant.name) == (None, "أحمد علي")
+    assert text[att.claimant.start : att.claimant.end] == "أحمد علي"
+
+
+def test_arabic_admission_adoption_and_quoting_cues() -> None:
+    admits = attribute("وأقرت وزارة الداخلية بمقتل عنصرين من قواتها.")
+    assert (admits.stance, claimant_id(admits)) == ("admits", 12)
+    adopted = attribute("تبنّى تنظيم الدولة الإسلامية الهجوم عبر وكالة أعماق.")
+    assert (adopted.verb, adopted.stance, claimant_id(adopted)) == (
+        "تبنّى", "claims_responsibility", 3,
+    )  # fmt: skip
+    assert [r.source.actor_id for r in adopted.relays] == [16]
+    quoted = attribute("وقال مصدر عسكري، نقلاً عن رويترز، إن الهجوم فشل.")
+    assert quoted.anonymous and quoted.claimant is None
+    assert [(r.cue, r.source.actor_id) for r in quoted.relays] == [("نقلاً عن", 10)]
+
+
+def test_according_to_without_a_verb_names_the_claimant() -> None:
+    text = "ولا يتضمن الاتفاق أي بنود عسكرية، بحسب وزارة الداخلية السورية."
+    att = attribute(text)
+    assert (att.verb, claimant_id(att), att.relays) == ("بحسب", 12, ())
+    anonymous = attribute("بحسب مصادر محلية، قتل ثلاثة مدنيين.")
+    assert anonymous.anonymous and anonymous.claimant is None
+
+
+def test_english_wire_copy_citing_anonymous_sources() -> None:
+    text = "Reuters, citing two security sources, said the strikes killed 12 people near Homs."
+    att = attribute(text)
+    assert (att.verb, claimant_id(att), att.anonymous) == ("said", 10, True)
+    assert text[att.content_start :].startswith("the strikes")
+
+
+def test_english_svo_that_clause_pronoun_and_inverted_order() -> None:
+    first = attribute("CENTCOM said on Tuesday that U.S. forces destroyed 15 weapons sites.")
+    assert claimant_id(first) == 1
+    assert first.claimant is not None
+    added = attribute("He added that the operation was ongoing.", first.claimant)
+    assert added.claimant == first.claimant
+    text = "“We will continue,” said Adm. Brad Cooper."
+    inverted = attribute(text)
+    assert claimant_id(inverted) == 2 and inverted.content_start == 0
+
+
+def test_english_stances_relays_and_unknown_names() -> None:
+    resp = attribute("The Islamic State claimed responsibility for the attack.")
+    assert (resp.verb, resp.stance, claimant_id(resp)) == (
+        "claimed responsibility", "claims_responsibility", 3,
+    )  # fmt: skip
+    denial = attribute("The Syrian Ministry of Defence denied the report.")
+    assert denial.stance == "denies"
+    told = attribute("An official told Reuters the strike hit a depot.")
+    assert told.anonymous and [r.source.actor_id for r in told.relays] == [10]
+    text = "Ahmed Ali, a spokesman for the local council, said 4,000 people had fled."
+    unknown = attribute(text)
+    assert unknown.claimant is not None and unknown.claimant.actor_id is None
+    assert unknown.claimant.name == "Ahmed Ali"
+    via = attribute("ISIS said, according to Amaq, that its fighters killed a spy.")
+    assert claimant_id(via) == 3 and [r.source.actor_id for r in via.relays] == [16]
+
+
+def test_offsets_are_absolute_in_the_document() -> None:
+    sentences = split_sentences(ARTICLE)
+    target = next(s for s in sentences if s.text.startswith("أكدت “سنتكوم”"))
+    att = find_attribution(target, actors=ACTORS)
+    assert att is not None and att.claimant is not None
+    assert ARTICLE[att.verb_start : att.verb_end] == "أكدت"
+    assert ARTICLE[att.claimant.start : att.claimant.end] == "سنتكوم"
+    assert ARTICLE[att.content_start :].startswith("“قوة المهام") or ARTICLE[
+        att.content_start :
+    ].startswith("قوة المهام")
+
+
+def test_sentence_without_attribution_returns_none() -> None:
+    text = "استهدفت العملية تدمير أكثر من 15 موقعًا لتخزين الأسلحة."
+    assert find_attribution(Sentence(text, 0, len(text)), actors=ACTORS) is None
+
+
+@pytest.mark.parametrize("repeat", [20])
+def test_twenty_articles_of_eight_hundred_words_take_under_a_second(repeat: int) -> None:
+    words = ARTICLE.split()
+    article = " ".join((words * (800 // len(words) + 1))[:800])
+    started = time.perf_counter()
+    for _ in range(repeat):
+        previous: Mention | None = None
+        for sentence in split_sentences(article):
+            att = find_attribution(sentence, actors=ACTORS, previous_claimant=previous)
+            if att is not None and att.claimant is not None:
+                previous = att.claimant
+    assert time.perf_counter() - started < 1.0

@@ -1,0 +1,101 @@
+"""Gazetteer place matching in Arabic and English text."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from claims.extraction.places import PlaceIndex, PlaceMatch, PlaceName
+
+ARTICLE = (Path(__file__).resolve().parent.parent / "seeds" / "article_ar.txt").read_text("utf-8")
+
+RIF_DIMASHQ, DUMAYR, DHIBAN, ALBUKAMAL, HOMS, HOMS_GOV, HAMA, DEIR, DAMASCUS, MAZRAA = range(1, 11)
+PLACES = PlaceIndex(
+    [
+        PlaceName(RIF_DIMASHQ, ("Rif Dimashq", "ريف دمشق", "Damascus Countryside"), region=True),
+        PlaceName(DUMAYR, ("al-Dumayr", "الضمير", "Dumayr")),
+        PlaceName(DHIBAN, ("Dhiban", "ذيبان", "ديبان")),
+        PlaceName(ALBUKAMAL, ("Albu Kamal", "البو كمال", "أبو كمال", "Abu Kamal")),
+        PlaceName(HOMS, ("Homs", "حمص")),
+        PlaceName(HOMS_GOV, ("Homs Governorate", "محافظة حمص", "حمص", "Homs"), region=True),
+        PlaceName(HAMA, ("Hama", "حماة")),
+        PlaceName(DEIR, ("Deir ez-Zor", "دير الزور", "Deir al-Zor")),
+        PlaceName(DAMASCUS, ("Damascus", "دمشق")),
+        PlaceName(MAZRAA, ("al-Mazraa", "المزرعة")),
+    ]
+)
+
+
+def found(text: str) -> list[tuple[int, str]]:
+    matches = PLACES.find(text)
+    for m in matches:
+        assert text[m.start : m.end] == m.text
+    return [(m.place_id, m.text) for m in matches]
+
+
+def test_town_and_governorate_with_clitic_b_in_the_seed_sentence() -> None:
+    text = "قام بعملية إنزال لأول مرة في مدينة الضمير بريف دمشق، أسفرت عن اعتقال"
+    assert found(text) == [(DUMAYR, "الضمير"), (RIF_DIMASHQ, "ريف دمشق")]
+
+
+def test_longest_name_wins_over_the_city_inside_it() -> None:
+    assert found("في ريف دمشق وفي دمشق") == [(RIF_DIMASHQ, "ريف دمشق"), (DAMASCUS, "دمشق")]
+
+
+def test_town_names_with_spelling_variants_and_written_together() -> None:
+    assert found("في بلدة ذيبان، مما أدى") == [(DHIBAN, "ذيبان")]
+    assert found("في ديبان") == [(DHIBAN, "ديبان")]
+    text = "أسلحة لـ”الحرس الثوري” في البوكمال، والبوكمال، وأبو كمال وبالبو كمال"
+    assert [m[0] for m in found(text)] == [ALBUKAMAL] * 4
+    assert found(text)[1][1] == "البوكمال"
+
+
+def test_conjunction_prefix_and_ambiguous_name_prefers_the_town() -> None:
+    assert found("عمليتي اغتيال في كل من حمص وحماة في 28 تشرين الثاني") == [
+        (HOMS, "حمص"), (HAMA, "حماة"),
+    ]  # fmt: skip
+
+
+def test_ambiguous_name_after_governorate_or_countryside_is_the_region() -> None:
+    assert found("في قرية المزرعة بريف حمص بالأسلحة الرشاشة") == [
+        (MAZRAA, "المزرعة"), (HOMS_GOV, "حمص"),
+    ]  # fmt: skip
+    assert found("in Homs province") == [(HOMS_GOV, "Homs")]
+    assert found("in Homs, the city") == [(HOMS, "Homs")]
+
+
+def test_common_word_place_names_need_a_settlement_word() -> None:
+    assert found("ذهب المزارعون إلى المزرعة صباحًا") == []
+    assert found("في قرية المزرعة") == [(MAZRAA, "المزرعة")]
+
+
+def test_english_names_with_article_variants() -> None:
+    text = "Clashes in Homs, Deir al-Zor and Deir ez-Zor, then in al-Dumayr."
+    assert found(text) == [
+        (HOMS, "Homs"), (DEIR, "Deir al-Zor"), (DEIR, "Deir ez-Zor"), (DUMAYR, "al-Dumayr"),
+    ]  # fmt: skip
+
+
+def test_governorate_in_parentheses_and_diacritics() -> None:
+    assert found("في ما سماها “ولاية الخير” (محافظة دير الزور)") == [(DEIR, "دير الزور")]
+    assert found("في حِمْصَ") == [(HOMS, "حِمْصَ")]
+
+
+def test_seed_article_places_in_order() -> None:
+    ids = [m.place_id for m in PLACES.find(ARTICLE)]
+    assert ids.index(RIF_DIMASHQ) < ids.index(DUMAYR) < ids.index(HOMS)
+    assert {ALBUKAMAL, DHIBAN, HAMA, DEIR, MAZRAA} <= set(ids)
+
+
+def test_matches_are_plain_frozen_values() -> None:
+    match = PLACES.find("في حماة")[0]
+    assert match == PlaceMatch(HAMA, "حماة", 3, 7)
+
+
+def test_twenty_long_articles_per_second() -> None:
+    words = ARTICLE.split()
+    article = " ".join((words * (800 // len(words) + 1))[:800])
+    started = time.perf_counter()
+    for _ in range(20):
+        PLACES.find(article)
+    assert time.perf_counter() - started < 0.5
