@@ -1,0 +1,454 @@
+"""Score the claim extractor against the hand-annotated gold set in tests/data/extraction/.
+
+    .venv/bin/python bench/extraction_eval.py [--repeat 20] [--no-write]
+
+Prints precision, recall and F1 per field and the throughput on ~800-word articles, and writes
+them to the "## Extraction" section of bench/RESULTS.md. Pure: no Django settings, no database.
+
+Alignment. Within one record, gold and proposed claims are paired first by claimant (same
+normalised canonical name, or both anonymous; the k-th gold claim of a claimant with the k-th
+proposal of the same claimant), then the claims still unpaired are paired in text order. A gold
+claim left without a partner counts every one of its values as a miss; a proposal left without a
+partner counts every one of its values as a false positive.
+
+Scoring per field over the aligned pairs (values that are empty on both sides count for nothing):
+- claimant, verb, stance, stated_at, event window: one value per claim; equal → TP, otherwise the
+  proposed value (if any) is a FP and the gold value (if any) a FN.
+- via, places, quantities: sets (via names, place refs, (item, low, high) triples); TP = overlap.
+- dates pools stated_at and the event window.
+Claimant names match after normalisation (case, Arabic letter variants, diacritics); a name that
+is not in actors.json also matches when one normalised name contains the other ("security analyst
+Samir Haddad" ~ "Samir Haddad"). Verbs match after normalisation, ignoring a proclitic و/ف.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from claims.extraction.arabic import normalise  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "extraction"
+GOLD_PATH = DATA / "gold.jsonl"
+ACTORS_PATH = DATA / "actors.json"
+SUPPLEMENT_PATH = ROOT / "seeds" / "places_supplement.json"
+RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
+SECTION = "## Extraction (bench/extraction_eval.py)"
+
+FIELDS = (
+    "claimant",
+    "verb",
+    "stance",
+    "via",
+    "quantities",
+    "stated_at",
+    "event_window",
+    "dates",
+    "places",
+)
+# F1 targets; fields without one are reported only.
+TARGETS: dict[str, float] = {
+    "claimant": 0.9,
+    "quantities": 0.9,
+    "via": 0.8,
+    "dates": 0.8,
+    "places": 0.8,
+}
+THROUGHPUT_TARGET = 20.0  # ~800-word articles per second on one core
+ARTICLE_WORDS = 800
+ANONYMOUS = "<anonymous>"
+_PROCLITIC = re.compile(r"^[وف](?=\S{3,})")
+
+
+# ---------------------------------------------------------------- data
+
+
+def load_gold(path: Path = GOLD_PATH) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_actors(path: Path = ACTORS_PATH) -> list[dict[str, Any]]:
+    actors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return actors
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------- normalised claims
+
+
+@dataclasses.dataclass(frozen=True)
+class Scored:
+    """One claim reduced to the values that are scored, from gold or from the extractor."""
+
+    claimant: str  # normalised canonical name, ANONYMOUS, or "" when none
+    known: bool  # claimant is an actor in actors.json
+    verb: str
+    stance: str
+    via: frozenset[str]
+    quantities: frozenset[tuple[str, int, int | None]]
+    stated_at: dt.date | None
+    event_window: tuple[dt.date | None, dt.date | None] | None
+    places: frozenset[str]
+
+
+def fold_verb(verb: str) -> str:
+    return normalise(verb)
+
+
+def same_verb(gold: str, proposed: str) -> bool:
+    """Folded verbs match as written or without a proclitic و/ف (وفقاً itself starts with و)."""
+    return gold == proposed or _PROCLITIC.sub("", gold) == _PROCLITIC.sub("", proposed)
+
+
+def _window(start: dt.date | None, end: dt.date | None) -> tuple[dt.date | None, ...] | None:
+    return None if start is None and end is None else (start, end)
+
+
+def gold_claim(claim: dict[str, Any], known_names: set[str]) -> Scored:
+    claimant = ANONYMOUS if claim["anonymous"] else normalise(claim["claimant"] or "")
+    return Scored(
+        claimant=claimant,
+        known=claimant in known_names,
+        verb=fold_verb(claim["verb"] or ""),
+        stance=claim["stance"] or "",
+        via=frozenset(normalise(v) for v in claim["via"]),
+        quantities=frozenset((q["item"], q["low"], q["high"]) for q in claim["quantities"]),
+        stated_at=parse_date(claim["stated_at"]),
+        event_window=_window(parse_date(claim["event_start"]), parse_date(claim["event_end"])),  # type: ignore[arg-type]
+        places=frozenset(claim["places"]),
+    )
+
+
+def proposed_claim(
+    proposal: Any, actor_names: Sequence[str], place_refs: Sequence[str], known_names: set[str]
+) -> Scored:
+    if proposal.anonymous:
+        claimant = ANONYMOUS
+    elif proposal.claimant_actor_id is not None:
+        claimant = normalise(actor_names[proposal.claimant_actor_id])
+    else:
+        claimant = normalise(proposal.claimant_name or "")
+    via: set[str] = set()
+    for i, name in enumerate(proposal.via_names):
+        ids = proposal.via_actor_ids
+        actor_id = ids[i] if i < len(ids) else None
+        via.add(normalise(actor_names[actor_id] if actor_id is not None else name))
+    return Scored(
+        claimant=claimant,
+        known=claimant in known_names,
+        verb=fold_verb(proposal.verb or ""),
+        stance=proposal.stance or "",
+        via=frozenset(v for v in via if v),
+        quantities=frozenset((q.item, q.low, q.high) for q in proposal.quantities),
+        stated_at=proposal.stated_at,
+        event_window=_window(proposal.event_start, proposal.event_end),  # type: ignore[arg-type]
+        places=frozenset(place_refs[i] for i in proposal.place_ids),
+    )
+
+
+# ---------------------------------------------------------------- alignment and counts
+
+
+def same_claimant(gold: Scored, proposed: Scored) -> bool:
+    if not gold.claimant or not proposed.claimant:
+        return False
+    if gold.claimant == proposed.claimant:
+        return True
+    if ANONYMOUS in (gold.claimant, proposed.claimant):
+        return False
+    # A new name (not in actors.json) may be written with or without its title.
+    if not gold.known and not proposed.known:
+        return gold.claimant in proposed.claimant or proposed.claimant in gold.claimant
+    return False
+
+
+def align(
+    gold: Sequence[Scored], proposed: Sequence[Scored]
+) -> list[tuple[Scored | None, Scored | None]]:
+    """Pair by claimant (k-th with k-th), then the rest in order; leftovers pair with None."""
+    used_gold: set[int] = set()
+    used_prop: set[int] = set()
+    pairs: list[tuple[int, int]] = []
+    for gi, g in enumerate(gold):
+        for pi, p in enumerate(proposed):
+            if pi not in used_prop and same_claimant(g, p):
+                pairs.append((gi, pi))
+                used_gold.add(gi)
+                used_prop.add(pi)
+                break
+    rest_gold = [i for i in range(len(gold)) if i not in used_gold]
+    rest_prop = [i for i in range(len(proposed)) if i not in used_prop]
+    pairs.extend(zip(rest_gold, rest_prop, strict=False))
+    aligned: list[tuple[Scored | None, Scored | None]] = [
+        (gold[gi], proposed[pi]) for gi, pi in sorted(pairs)
+    ]
+    aligned.extend((gold[gi], None) for gi in rest_gold[len(rest_prop) :])
+    aligned.extend((None, proposed[pi]) for pi in rest_prop[len(rest_gold) :])
+    return aligned
+
+
+@dataclasses.dataclass
+class Count:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, other: Count) -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _single(gold: object, proposed: object, equal: bool) -> Count:
+    if equal and gold:
+        return Count(tp=1)
+    return Count(fp=1 if proposed else 0, fn=1 if gold else 0)
+
+
+def _sets(gold: Iterable[object], proposed: Iterable[object]) -> Count:
+    g, p = set(gold), set(proposed)
+    return Count(tp=len(g & p), fp=len(p - g), fn=len(g - p))
+
+
+def count_pair(gold: Scored | None, proposed: Scored | None) -> dict[str, Count]:
+    empty = Scored("", False, "", "", frozenset(), frozenset(), None, None, frozenset())
+    g, p = gold or empty, proposed or empty
+    paired = gold is not None and proposed is not None
+    counts = {
+        "claimant": _single(g.claimant, p.claimant, paired and same_claimant(g, p)),
+        "verb": _single(g.verb, p.verb, same_verb(g.verb, p.verb)),
+        "stance": _single(g.stance, p.stance, g.stance == p.stance),
+        "via": _sets(g.via, p.via),
+        "quantities": _sets(g.quantities, p.quantities),
+        "stated_at": _single(g.stated_at, p.stated_at, g.stated_at == p.stated_at),
+        "event_window": _single(g.event_window, p.event_window, g.event_window == p.event_window),
+        "places": _sets(g.places, p.places),
+    }
+    dates = Count()
+    dates.add(counts["stated_at"])
+    dates.add(counts["event_window"])
+    counts["dates"] = dates
+    return counts
+
+
+def score(
+    gold_records: Sequence[dict[str, Any]],
+    proposals_by_record: Sequence[Sequence[Any]],
+    actor_names: Sequence[str],
+    place_refs: Sequence[str],
+) -> dict[str, Count]:
+    known = {normalise(n) for n in actor_names}
+    totals = {name: Count() for name in FIELDS}
+    for record, proposals in zip(gold_records, proposals_by_record, strict=True):
+        gold = [gold_claim(c, known) for c in record["claims"]]
+        proposed = [proposed_claim(p, actor_names, place_refs, known) for p in proposals]
+        for g, p in align(gold, proposed):
+            for name, count in count_pair(g, p).items():
+                totals[name].add(count)
+    return totals
+
+
+# ---------------------------------------------------------------- running the extractor
+
+
+@dataclasses.dataclass
+class Setup:
+    actors: Any  # ActorIndex
+    places: Any  # PlaceIndex
+    actor_names: list[str]
+    place_refs: list[str]
+
+
+def build_setup() -> Setup:
+    from claims.extraction.attribution import ActorIndex, ActorName
+    from claims.extraction.places import PlaceIndex, PlaceName
+    from claims.gazetteer import build_gazetteer
+
+    actors = load_actors()
+    actor_index = ActorIndex(
+        [
+            ActorName(actor_id=i, name=a["name"], aliases=(a["name"], *a["aliases"]))
+            for i, a in enumerate(actors)
+        ]
+    )
+    records = build_gazetteer(SUPPLEMENT_PATH)
+    has_region = "region" in {f.name for f in dataclasses.fields(PlaceName)}
+    place_names = []
+    for i, rec in enumerate(records):
+        names = tuple(n for n in (rec.name, rec.name_ar, *rec.aliases) if n)
+        extra: dict[str, Any] = {}
+        if has_region:
+            extra["region"] = rec.kind in {"country", "governorate", "district"}
+        place_names.append(PlaceName(place_id=i, names=names, **extra))
+    return Setup(
+        actors=actor_index,
+        places=PlaceIndex(place_names),
+        actor_names=[a["name"] for a in actors],
+        place_refs=[r.ref for r in records],
+    )
+
+
+def run_extractor(records: Sequence[dict[str, Any]], setup: Setup) -> list[list[Any]]:
+    from claims.extraction.pipeline import propose_claims
+
+    return [
+        list(
+            propose_claims(
+                r["text"],
+                language=r["language"],
+                published=dt.date.fromisoformat(r["published"]),
+                actors=setup.actors,
+                places=setup.places,
+            )
+        )
+        for r in records
+    ]
+
+
+def evaluate(setup: Setup | None = None) -> dict[str, Count]:
+    setup = setup or build_setup()
+    gold = load_gold()
+    return score(gold, run_extractor(gold, setup), setup.actor_names, setup.place_refs)
+
+
+def build_articles(records: Sequence[dict[str, Any]], language: str) -> list[str]:
+    """Articles of about ARTICLE_WORDS words: the language's gold texts concatenated in turn."""
+    texts = [r["text"] for r in records if r["language"] == language]
+    articles: list[str] = []
+    current: list[str] = []
+    words = 0
+    for text in texts * 4:
+        current.append(text)
+        words += len(text.split())
+        if words >= ARTICLE_WORDS:
+            articles.append("\n".join(current))
+            current, words = [], 0
+    return articles
+
+
+def throughput(setup: Setup, repeat: int) -> dict[str, float]:
+    """Articles per second on one core (a single thread), per language and overall."""
+    from claims.extraction.pipeline import propose_claims
+
+    gold = load_gold()
+    published = dt.date(2025, 12, 1)
+    rates: dict[str, float] = {}
+    total_articles = 0
+    total_seconds = 0.0
+    for language in ("ar", "en"):
+        articles = build_articles(gold, language)
+        started = time.perf_counter()
+        for _ in range(repeat):
+            for text in articles:
+                propose_claims(
+                    text,
+                    language=language,
+                    published=published,
+                    actors=setup.actors,
+                    places=setup.places,
+                )
+        seconds = time.perf_counter() - started
+        rates[language] = len(articles) * repeat / seconds
+        total_articles += len(articles) * repeat
+        total_seconds += seconds
+    rates["all"] = total_articles / total_seconds
+    return rates
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(totals: dict[str, Count], rates: dict[str, float] | None, repeat: int) -> str:
+    gold = load_gold()
+    claims = sum(len(r["claims"]) for r in gold)
+    ar = sum(r["language"] == "ar" for r in gold)
+    lines = [
+        SECTION,
+        "",
+        f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}: {len(gold)} gold records "
+        f"({ar} Arabic, {len(gold) - ar} English), {claims} gold claims.",
+        "",
+        "| field | precision | recall | F1 | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in FIELDS:
+        c = totals[name]
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("met" if c.f1 >= target else "NOT met")
+        lines.append(
+            f"| {name} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | "
+            f"{'' if target is None else f'≥ {target}'} | {verdict} |"
+        )
+    lines.append("")
+    if rates is not None:
+        verdict = "met" if rates["all"] >= THROUGHPUT_TARGET else "NOT met"
+        lines.append(
+            f"Throughput (one core, ~{ARTICLE_WORDS}-word articles of concatenated gold texts, "
+            f"{repeat} passes): Arabic {rates['ar']:.1f}/s, English {rates['en']:.1f}/s, "
+            f"overall {rates['all']:.1f} articles/s; target ≥ {THROUGHPUT_TARGET:.0f}: {verdict}."
+        )
+        lines.append("")
+    lines.append(
+        "Claims are aligned per record by claimant, then in order; dates = stated_at + event "
+        "window. See the module docstring of bench/extraction_eval.py."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(section: str, path: Path = RESULTS_PATH) -> None:
+    """Replace this script's section of RESULTS.md (or append it); other sections stay."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the articles")
+    parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    args = parser.parse_args(argv)
+    setup = build_setup()
+    totals = evaluate(setup)
+    rates = throughput(setup, args.repeat)
+    section = report(totals, rates, args.repeat)
+    print(section)
+    if not args.no_write:
+        write_section(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
