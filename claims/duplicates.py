@@ -9,12 +9,13 @@ from collections.abc import Sequence
 
 from claims.extraction.arabic import normalise
 
-SHINGLE_WORDS = 5
+SHINGLE_WORDS = 3
 PERMUTATIONS = 64
 BANDS = 16
 ROWS = PERMUTATIONS // BANDS
-# Two texts sharing this much of their shingles are one story with edits, not two stories.
-NEAR_DUPLICATE = 0.8
+# Two texts sharing this much of their three-word shingles are one story with edits (a
+# changed word alters three shingles), not two stories.
+NEAR_DUPLICATE = 0.7
 _PRIME = (1 << 61) - 1
 _MASK = (1 << 64) - 1
 # Fixed coefficients: signatures are stored, so every process must hash alike.

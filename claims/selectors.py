@@ -132,3 +132,52 @@ def flag_listing(*, state: str | None = "open") -> list[dict[str, Any]]:
         }
         for flag in flags
     ]
+
+
+def ingest_claims_listing(claim_ids: list[int]) -> list[dict[str, Any]]:
+    """Proposed claims in the shape of DESIGN §8's `ingest --json`, in four queries."""
+    from django.db.models import Prefetch
+
+    from claims.models import Place, Quantity
+
+    claims = (
+        Claim.objects.filter(pk__in=claim_ids)
+        .select_related("claimant")
+        .prefetch_related(
+            Prefetch("appearances", queryset=Appearance.objects.select_related("via")),
+            Prefetch("quantities", queryset=Quantity.objects.order_by("id")),
+            Prefetch("places", queryset=Place.objects.order_by("name")),
+        )
+        .order_by("id")
+    )
+    listing = []
+    for claim in claims:
+        appearances = list(claim.appearances.all())
+        listing.append(
+            {
+                "id": claim.pk,
+                "text": claim.text,
+                "claimant": claim.claimant.name,
+                "verb": appearances[0].verb if appearances else "",
+                "stance": claim.stance,
+                "state": claim.state,
+                "via": [
+                    a.via.canonical_url or a.via.slug for a in appearances if a.via is not None
+                ],
+                "quantities": [
+                    {
+                        "item": q.item,
+                        "low": q.low,
+                        "high": q.high,
+                        "qualifier": q.qualifier,
+                        "text": q.text,
+                    }
+                    for q in claim.quantities.all()
+                ],
+                "stated_at": claim.stated_at.isoformat() if claim.stated_at else None,
+                "event_start": claim.event_start.isoformat() if claim.event_start else None,
+                "event_end": claim.event_end.isoformat() if claim.event_end else None,
+                "places": [p.name for p in claim.places.all()],
+            }
+        )
+    return listing

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import F
 
 from claims.gazetteer import PlaceRecord, build_gazetteer
+from claims.ingestion import index_source
 from claims.models import Actor, Appearance, Claim, Event, Place, Quantity, Source
 from claims.seeding import SeedCase, SeedError, parse_seed_case
 from tracker.demo import DEMO_PASSWORD, DEMO_ROLES
@@ -193,7 +194,7 @@ def load_seed_case(*, path: Path = SEED_CASE, supplement: Path = PLACES_SUPPLEME
     sources: dict[str, Source] = {}
     for raw in case.sources:
         text = case.source_texts.get(raw["slug"], "")
-        sources[raw["slug"]] = _sync(
+        source = sources[raw["slug"]] = _sync(
             Source,
             report,
             {"slug": raw["slug"]},
@@ -210,6 +211,9 @@ def load_seed_case(*, path: Path = SEED_CASE, supplement: Path = PLACES_SUPPLEME
                 "is_placeholder": bool(raw.get("placeholder", not text)),
             },
         )
+        if text and not source.minhash:
+            # So a republished copy of a seed document is recognised as one.
+            index_source(source)
 
     events: dict[str, Event] = {}
     for raw in case.events:

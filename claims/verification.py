@@ -15,11 +15,11 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from claims import clustering, flags, priority
@@ -53,8 +53,9 @@ SOURCE_KINDS = frozenset({"source_unreachable", "source_changed"})
 BATCH = 2000
 # Claims per scan_chunk task: small enough to finish well inside the task time limit.
 CHUNK = 2000
-# How far around a claim check_claim looks for claims of the same happening.
-NEIGHBOURHOOD_DAYS = 14
+# How far around a claim check_claim looks for claims of the same happening: clustering joins
+# windows at most 2 days apart and keeps a cluster within 4 days of its longest window.
+NEIGHBOURHOOD_DAYS = 4
 
 
 @dataclass
@@ -118,6 +119,8 @@ CLAIM_FIELDS = (
     "event__status",
     "verdict",
     "state",
+    "priority",
+    "priority_reasons",
 )
 
 
@@ -190,8 +193,8 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
     )
     # A claimant counts as a party when it or any organisation above it is one (Brad Cooper
     # speaks for CENTCOM).
-    parent_of, _ = actor_hierarchy()
-    parties = set(Actor.objects.filter(party_to_conflict=True).values_list("id", flat=True))
+    actors = ActorTree.current()
+    parent_of, parties = actors.parent_of, actors.parties
     facts = {
         cid: ClaimFacts(
             claim_id=cid,
@@ -217,6 +220,29 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
     return Batch(facts=facts, rows=rows, source_texts=source_texts)
 
 
+_CACHE: dict[str, tuple[tuple[Any, ...], object]] = {}
+
+
+@dataclass(frozen=True)
+class ActorTree:
+    """Every actor's parent, and which actors are parties to the conflict."""
+
+    parent_of: dict[int, int | None]
+    parties: set[int]
+
+    @classmethod
+    def current(cls) -> ActorTree:
+        # Any edit to an actor moves updated_at, so this one aggregate tells a stale copy.
+        version = tuple(Actor.objects.aggregate(n=Count("id"), t=Max("updated_at")).values())
+        cached = _CACHE.get("actors")
+        if cached is None or cached[0] != version:
+            parent_of, _ = actor_hierarchy()
+            parties = set(Actor.objects.filter(party_to_conflict=True).values_list("id", flat=True))
+            cached = (version, cls(parent_of=parent_of, parties=parties))
+            _CACHE["actors"] = cached
+        return cast(ActorTree, cached[1])
+
+
 def _side(actor_id: int, parent_of: dict[int, int | None], parties: set[int]) -> int | None:
     """The top-most party to the conflict at or above an actor, or None."""
     party_line = [a for a in ancestors(actor_id, parent_of) if a in parties]
@@ -227,6 +253,17 @@ def _side(actor_id: int, parent_of: dict[int, int | None], parties: set[int]) ->
 class Gazetteer:
     ancestors: dict[int, tuple[int, ...]]
     kinds: dict[int, str]
+
+    @classmethod
+    def current(cls) -> Gazetteer:
+        """The gazetteer, rebuilt only when places were added or removed (rarely: a load
+        command), so a single check does not reread 400 places."""
+        version = tuple(Place.objects.aggregate(n=Count("id"), top=Max("id")).values())
+        cached = _CACHE.get("gazetteer")
+        if cached is None or cached[0] != version:
+            cached = (version, cls.load())
+            _CACHE["gazetteer"] = cached
+        return cast(Gazetteer, cached[1])
 
     @classmethod
     def load(cls) -> Gazetteer:
@@ -275,17 +312,23 @@ def _first(facts: Iterable[ClaimFacts]) -> ClaimFacts:
 
 
 @transaction.atomic
-def assign_events(batch: Batch, gazetteer: Gazetteer) -> int:
+def assign_events(batch: Batch, gazetteer: Gazetteer, *, only_claim: int | None = None) -> int:
     """Propose events for the batch and store them, leaving editors' confirmed events alone.
-    Updates the batch's facts in place; returns how many proposed events were new."""
+    Updates the batch's facts in place; returns how many proposed events were new.
+
+    With `only_claim`, only the proposal holding that claim is stored: a single check must not
+    re-file the whole neighbourhood (the nightly scan does that)."""
     sketches = [
         sketch(f, batch.rows[cid], gazetteer, batch.is_fixed(cid)) for cid, f in batch.facts.items()
     ]
-    event_of: dict[int, int] = {}
-    created = 0
+    target_of: dict[int, int | str] = {}  # claim → event id, or the slug of an event to create
+    new_events: dict[str, Event] = {}
     for proposal in clustering.propose_events(sketches):
+        if only_claim is not None and only_claim not in proposal.claim_ids:
+            continue
         members = sorted(proposal.claim_ids)
         fixed = {batch.rows[c]["event_id"] for c in members if batch.is_fixed(c)}
+        target: int | str
         if fixed:
             # The editor's event absorbs unfixed claims that clearly belong with it.
             target = min(fixed)
@@ -293,36 +336,79 @@ def assign_events(batch: Batch, gazetteer: Gazetteer) -> int:
             continue
         else:
             first = _first(batch.facts[c] for c in members)
-            event, was_created = Event.objects.get_or_create(
-                slug=_event_slug(proposal.key),
-                defaults={
-                    "title": f"{first.claimant_name}: {first.text[:200]}",
-                    "start": first.event_start or first.stated_at,
-                    "end": first.event_end or first.event_start or first.stated_at,
-                    "status": Event.Status.PROPOSED,
-                },
+            target = _event_slug(proposal.key)
+            new_events[target] = Event(
+                slug=target,
+                title=f"{first.claimant_name}: {first.text[:200]}",
+                start=first.event_start or first.stated_at,
+                end=first.event_end or first.event_start or first.stated_at,
+                status=Event.Status.PROPOSED,
             )
-            created += int(was_created)
-            target = event.pk
         for claim_id in members:
-            event_of[claim_id] = target
-    moves: dict[int | None, list[int]] = defaultdict(list)
-    for claim_id, facts in batch.facts.items():
-        if batch.is_fixed(claim_id):
-            continue
-        new_event = event_of.get(claim_id)
-        if new_event != facts.event_id:
-            moves[new_event].append(claim_id)
+            target_of[claim_id] = target
+    # Events in bulk: look up the slugs that exist, create the rest in one statement per batch.
+    event_ids: dict[str, int] = {}
+    slugs = sorted(new_events)
+    for start in range(0, len(slugs), BATCH):
+        event_ids.update(
+            Event.objects.filter(slug__in=slugs[start : start + BATCH]).values_list("slug", "id")
+        )
+    missing = [new_events[s] for s in slugs if s not in event_ids]
+    Event.objects.bulk_create(missing, batch_size=BATCH)
+    event_ids.update({e.slug: e.pk for e in missing})
+
+    if only_claim is None:
+        to_file = list(batch.facts)
+    elif only_claim in target_of:
+        # The checked claim and the claims it joined up with move together.
+        to_file = [c for c, t in target_of.items() if t == target_of[only_claim]]
+    else:
+        to_file = []  # alone: a single check never dissolves an event; the nightly scan does
+    changed: list[Claim] = []
+    for claim_id in to_file:
+        facts = batch.facts[claim_id]
+        filed = target_of.get(claim_id)
+        new_event = event_ids[filed] if isinstance(filed, str) else filed
+        if not batch.is_fixed(claim_id) and new_event != facts.event_id:
+            changed.append(Claim(pk=claim_id, event_id=new_event))
             batch.rows[claim_id]["event_id"] = new_event
             batch.facts[claim_id] = replace(facts, event_id=new_event)
-    for event_id, claim_ids in moves.items():
-        for chunk in _chunked(claim_ids):
-            Claim.objects.filter(pk__in=chunk).update(event_id=event_id)
-    return created
+    write_column(Claim, "event_id", [(c.pk, c.event_id) for c in changed])
+    return len(missing)
+
+
+def write_column(model: Any, column: str, values: Sequence[tuple[int, Any]]) -> None:
+    """Set one column on many rows. On PostgreSQL one UPDATE … FROM (VALUES …) per batch, which
+    stays linear (bulk_update's CASE WHEN grows quadratic at thousands of rows); elsewhere
+    bulk_update. Skips save() and signals on purpose: this is housekeeping, not an edit."""
+    if not values:
+        return
+    table = model._meta.db_table
+    field_obj = model._meta.get_field(
+        column.removesuffix("_id") if column.endswith("_id") else column
+    )
+    db_column = field_obj.column
+    if connection.vendor == "postgresql":
+        cast = field_obj.db_type(connection) if not field_obj.is_relation else "bigint"
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), BATCH):
+                chunk = values[start : start + BATCH]
+                rows = ", ".join(["(%s, %s)"] * len(chunk))
+                params: list[Any] = []
+                for pk, value in chunk:
+                    params += [pk, field_obj.get_db_prep_value(value, connection)]
+                cursor.execute(
+                    f'UPDATE "{table}" AS t SET "{db_column}" = v.value::{cast} '  # noqa: S608
+                    f"FROM (VALUES {rows}) AS v(id, value) WHERE t.id = v.id",
+                    params,
+                )
+        return
+    objs = [model(pk=pk, **{column: value}) for pk, value in values]
+    model.objects.bulk_update(objs, [column], batch_size=500)
 
 
 def findings_for(batch: Batch, gazetteer: Gazetteer, now: dt.datetime) -> list[Finding]:
-    parent_of, _ = actor_hierarchy()
+    parent_of = ActorTree.current().parent_of
     return run_rules(
         list(batch.facts.values()),
         parent_of=parent_of,
@@ -342,7 +428,8 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
     )
     for claim_id, severity in _rows(open_links, ids):
         severities[claim_id].append(severity)
-    changed = []
+    scores: list[tuple[int, Any]] = []
+    reasons_of: list[tuple[int, Any]] = []
     for claim_id, facts in batch.facts.items():
         row = batch.rows[claim_id]
         score, reasons = priority.claim_priority(
@@ -353,10 +440,13 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
             appearance_count=len(facts.appearances),
             decided=row["verdict"] != Claim.Verdict.UNVERIFIED,
         )
-        changed.append(Claim(pk=claim_id, priority=score, priority_reasons=reasons))
-    # bulk_update skips save() and signals on purpose: a priority is not an editorial change
-    # and must not enqueue another check.
-    Claim.objects.bulk_update(changed, ["priority", "priority_reasons"], batch_size=BATCH)
+        # Only what changed is written: a re-scan of an unchanged corpus writes nothing.
+        if score != row["priority"]:
+            scores.append((claim_id, score))
+        if reasons != row["priority_reasons"]:
+            reasons_of.append((claim_id, reasons))
+    write_column(Claim, "priority", scores)
+    write_column(Claim, "priority_reasons", reasons_of)
 
 
 def source_checks(source_ids: Collection[int] | None = None) -> list[SourceCheck]:
@@ -421,7 +511,7 @@ def plan_scan(
 ) -> tuple[Batch, list[list[int]], ScanReport]:
     """First half of a full scan: propose events over every claim, bring source flags up to
     date, tidy what no claim uses any more, and cut the claims into chunks of whole events."""
-    gazetteer = Gazetteer.load()
+    gazetteer = Gazetteer.current()
     batch = load_batch(None)
     report = ScanReport(claims=len(batch.facts))
     report.events_proposed = assign_events(batch, gazetteer)
@@ -456,7 +546,7 @@ def scan_chunk(claim_ids: Sequence[int], *, now: dt.datetime | None = None) -> S
     started = time.monotonic()
     now = now or timezone.now()
     batch = load_batch(claim_ids)
-    findings, flag_report = _check_batch(batch, Gazetteer.load(), now)
+    findings, flag_report = _check_batch(batch, Gazetteer.current(), now)
     return ScanReport(
         claims=len(batch.facts),
         findings=findings,
@@ -471,7 +561,7 @@ def scan_all(*, now: dt.datetime | None = None) -> ScanReport:
     started = time.monotonic()
     now = now or timezone.now()
     batch, chunks, report = plan_scan(now=now)
-    gazetteer = Gazetteer.load()
+    gazetteer = Gazetteer.current()
     for chunk in chunks:
         findings, flag_report = _check_batch(_sub_batch(batch, chunk), gazetteer, now)
         report.findings += findings
@@ -517,10 +607,10 @@ def check_claim(claim_id: int, *, now: dt.datetime | None = None) -> ScanReport 
     if not Claim.objects.filter(pk=claim_id).exists():
         PendingCheck.objects.filter(claim_id=claim_id).delete()
         return None
-    gazetteer = Gazetteer.load()
+    gazetteer = Gazetteer.current()
     batch = load_batch(neighbourhood(claim_id))
     report = ScanReport()
-    report.events_proposed = assign_events(batch, gazetteer)
+    report.events_proposed = assign_events(batch, gazetteer, only_claim=claim_id)
     event_id = batch.facts[claim_id].event_id
     if event_id is not None:
         # The event may hold claims outside the neighbourhood (an editor merged them in).
@@ -644,6 +734,10 @@ def recheck_source(source_id: int, *, policy: Any = None) -> RecheckReport:
             source.is_placeholder = False
     source.last_checked_at = now
     source.save()
+    if source.text and not source.minhash:
+        from claims.ingestion import index_source
+
+        index_source(source)
     flags.write_findings(
         findings=run_source_rules(source_checks()),
         kinds=SOURCE_KINDS,
