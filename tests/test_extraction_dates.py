@@ -105,7 +105,7 @@ def test_the_range_text_and_offsets_are_as_written():
     [
         ("خلال تشرين الأول الماضي", "ar", "2025-10-01", "2025-10-31"),
         ("في شهر آب", "ar", "2025-08-01", "2025-08-31"),
-        ("منذ أيار 2024", "ar", "2024-05-01", "2024-05-31"),
+        ("في أيار 2024", "ar", "2024-05-01", "2024-05-31"),
         ("خلال أكتوبر", "ar", "2025-10-01", "2025-10-31"),
         ("in October", "en", "2025-10-01", "2025-10-31"),
         ("during March 2024", "en", "2024-03-01", "2024-03-31"),
@@ -257,3 +257,69 @@ def test_the_seed_article_dates_resolve_against_a_december_publication():
     assert ("2025-11-28", "2025-11-28", "day") in found
     assert ("2025-11-10", "2025-11-10", "day") in found
     assert all(s.start.year == 2025 for s in spans)
+
+
+# --- "since X" runs to publication; stated dates end where the content opens -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "start"),
+    [
+        ("منذ أيار 2024", "ar", "2024-05-01"),
+        ("نزح الآلاف منذ مطلع الشهر الماضي", "ar", "2025-11-01"),
+        ("قتل العشرات منذ يوم السبت", "ar", "2025-11-29"),
+        ("prices have tripled since March", "en", "2025-03-01"),
+        ("clashes have continued since the ceasefire collapsed on October 3", "en", "2025-10-03"),
+    ],
+)
+def test_since_a_date_runs_until_publication(text, language, start):
+    spans = find_dates(text, published=PUBLISHED, language=language)
+    assert [(s.start.isoformat(), s.end.isoformat()) for s in spans] == [
+        (start, PUBLISHED.isoformat())
+    ]
+
+
+def test_a_since_window_before_the_verb_is_the_event_not_the_statement():
+    sentence = "Fighting has displaced 500 families since Sunday, the council said."
+    verb = sentence.index("said")
+    proposal = propose_dates(
+        sentence, published=PUBLISHED, language="en", reporting_verb_span=(verb, verb + 4)
+    )
+    assert proposal.stated_at is None
+    assert (proposal.event_start, proposal.event_end) == (date(2025, 11, 30), PUBLISHED)
+
+
+def test_a_date_after_an_opened_content_is_the_event():
+    sentence = "وفقاً للمجلس المحلي، انقطعت المياه عن الأحياء الشرقية يوم الثلاثاء."
+    cue_end = len("وفقاً")
+    content = sentence.index("انقطعت")
+    proposal = propose_dates(
+        sentence,
+        published=PUBLISHED,
+        language="ar",
+        reporting_verb_span=(0, cue_end),
+        content_start=content,
+    )
+    assert proposal.stated_at is None
+    assert proposal.event_start == proposal.event_end == date(2025, 11, 25)
+    # a bare "said on Monday it had ..." keeps the date with the verb
+    plain = "The council said on Monday it had restored water to the eastern districts."
+    verb = plain.index("said")
+    kept = propose_dates(
+        plain,
+        published=PUBLISHED,
+        language="en",
+        reporting_verb_span=(verb, verb + 4),
+        content_start=verb + 5,
+    )
+    assert kept.stated_at == PUBLISHED and kept.event_start is None
+
+
+def test_a_long_attribution_before_an_explicit_complementiser_holds_the_stated_date():
+    sentence = (
+        "وقال رئيس المجلس المحلي، في حديث مطوّل مع إذاعة محلية خاصة في 20 تشرين الثاني، "
+        "إن المياه عادت إلى الأحياء."
+    )
+    proposal = propose_dates(sentence, published=PUBLISHED, language="ar",
+                             reporting_verb_span=(0, 4))  # fmt: skip
+    assert proposal.stated_at == date(2025, 11, 20) and proposal.event_start is None

@@ -107,9 +107,10 @@ def test_dozens_of_dead_are_24_to_99_killed():
 
 
 def test_about_300_civilians_is_approximate_in_arabic_indic_digits_and_in_english():
+    # The outcome wins over the noun (README: "hundreds of civilians fled" → displaced).
     q = only("نزح نحو ٣٠٠ مدني من القرية")
     assert (q.item, q.low, q.high, q.qualifier, q.approximate) == (
-        "civilians",
+        "displaced",
         300,
         300,
         "نحو",
@@ -117,7 +118,7 @@ def test_about_300_civilians_is_approximate_in_arabic_indic_digits_and_in_englis
     )
     e = only("about 300 civilians fled the village", "en")
     assert (e.item, e.low, e.high, e.qualifier, e.approximate) == (
-        "civilians",
+        "displaced",
         300,
         300,
         "about",
@@ -256,3 +257,52 @@ def test_extraction_is_fast_enough_for_twenty_articles_a_second():
     for _ in range(20):
         find_quantities(text, language="ar")
     assert time.perf_counter() - started < 0.5
+
+
+# --- outcomes, vocabulary and number forms (general rules, sentences not in the gold set) -------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # the outcome written after the noun, across a short "of/من" phrase and adverbs
+        ("أكد أن سبعة مدنيين من أهالي القرية قُتلوا في القصف", "ar", [("killed", 7, 7)]),
+        ("ذكر أن نحو خمسين ألف شخص نزحوا من المخيم", "ar", [("displaced", 50000, 50000)]),
+        ("four policemen of the local station were seriously wounded", "en",
+         [("wounded", 4, 4)]),
+        ("said 9 residents of the district had fled", "en", [("displaced", 9, 9)]),
+        # a parenthesis opened by "among them" does not hide the outcome
+        ("15 workers, among them two women, were killed", "en", [("killed", 15, 15)]),
+        # an unknown noun whose outcome is written counts as the outcome
+        ("several guards were killed", "en", [("killed", 3, 9)]),
+    ],
+)  # fmt: skip
+def test_the_outcome_after_the_counted_noun_wins(text, language, expected):
+    assert [t for t in summary(text, language) if t[0]] == expected
+
+
+def test_the_outcome_before_a_group_noun_counts_its_members():
+    assert summary("ألقت الشرطة القبض على مجموعة من تسعة أشخاص") == [("captured", 9, 9)]
+    assert summary("police arrested a cell of four men", "en") == [("captured", 4, 4)]
+
+
+def test_a_number_after_its_noun_and_construct_two_hundred():
+    assert summary("أعلن الجيش مقتل جنديين اثنين في كمين") == [("killed", 2, 2)]
+    assert summary("أفاد المرصد بمقتل مدنيين اثنين في قصف على البلدة") == [("killed", 2, 2)]
+    assert summary("انتشر نحو مئتي مقاتل في المدينة") == [("members", 200, 200)]
+
+
+def test_between_two_thousands_is_a_range_not_a_sum():
+    assert summary("يتراوح عددهم بين ألف وألفي مقاتل") == [("members", 1000, 2000)]
+    assert summary("تضم ما بين ثلاثة آلاف وأربعة آلاف مقاتل") == [("members", 3000, 4000)]
+    assert parse_number("ألفين وخمسمئة") == 2500
+
+
+def test_trucks_are_vehicles_and_assassinations_or_detainees_are_not_counted():
+    assert summary("ضبطت القوات ثلاث شاحنات محملة بالذخيرة") == [("vehicles", 3, 3)]
+    assert [t for t in summary("Gunmen carried out three assassinations", "en") if t[0]] == []
+    assert [t for t in summary("40 detainees were moved to another prison", "en") if t[0]] == []
+
+
+def test_of_them_counts_the_noun_after_it():
+    assert summary("at least three of them were children", "en") == [("children", 3, None)]

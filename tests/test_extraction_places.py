@@ -99,3 +99,70 @@ def test_twenty_long_articles_per_second() -> None:
     for _ in range(20):
         PLACES.find(article)
     assert time.perf_counter() - started < 0.5
+
+
+# --- directions, coordinated provinces, clitic look-alikes, names inside actor names ----------
+
+HAMA_GOV, BANAN, SYRIA = 11, 12, 13
+MORE = PlaceIndex(
+    [
+        PlaceName(HOMS, ("Homs", "حمص")),
+        PlaceName(HOMS_GOV, ("Homs Governorate", "محافظة حمص", "حمص", "Homs"), region=True),
+        PlaceName(HAMA, ("Hama", "حماة")),
+        PlaceName(HAMA_GOV, ("Hama Governorate", "حماة", "Hama"), region=True),
+        PlaceName(BANAN, ("Banan", "بنان")),
+        PlaceName(SYRIA, ("Syria", "سوريا"), region=True),
+    ]
+)
+
+
+def test_directions_and_badia_name_the_governorate() -> None:
+    for text in ("قصف مدفعي جنوب حمص", "اشتباكات في بادية حمص", "clashes in eastern Homs"):
+        assert [m.place_id for m in MORE.find(text)] == [HOMS_GOV], text
+    assert [m.place_id for m in MORE.find("في مدينة حمص")] == [HOMS]
+
+
+def test_two_names_under_a_plural_province_word_are_both_governorates() -> None:
+    ids = [m.place_id for m in MORE.find("raids in Homs and Hama provinces")]
+    assert ids == [HOMS_GOV, HAMA_GOV]
+
+
+def test_lebanon_is_not_a_clitic_and_a_village() -> None:
+    assert MORE.find("تهريب السلاح إلى لبنان") == []
+    assert [m.place_id for m in MORE.find("في قرية بنان")] == [BANAN]
+
+
+def test_the_pipeline_leaves_out_places_inside_actor_and_new_claimant_names() -> None:
+    import datetime as dt
+
+    from claims.extraction.attribution import ActorIndex, ActorName
+    from claims.extraction.pipeline import propose_claims
+
+    actors = ActorIndex(
+        [
+            ActorName(1, "Syrian Democratic Forces", ("قوات سوريا الديمقراطية", "SDF")),
+            ActorName(2, "Syrian government", ("سوريا", "Syria")),
+        ]
+    )
+    places = PlaceIndex([*MORE_NAMES, PlaceName(20, ("Kassab", "كسب"))])
+    (inside,) = propose_claims(
+        "قالت قوات سوريا الديمقراطية إن هجوماً استهدف حمص.",
+        language="ar", published=dt.date(2025, 12, 1), actors=actors, places=places,
+    )  # fmt: skip
+    assert inside.place_ids == (HOMS,)
+    (country,) = propose_claims(
+        "قالت قوات سوريا الديمقراطية إن سوريا تحتاج إلى دعم.",
+        language="ar", published=dt.date(2025, 12, 1), actors=actors, places=places,
+    )  # fmt: skip
+    assert country.place_ids == (SYRIA,)  # written on its own, Syria counts
+    (person,) = propose_claims(
+        "A resident, Hadi Kassab, told the SDF that Homs was quiet.",
+        language="en", published=dt.date(2025, 12, 1), actors=actors, places=places,
+    )  # fmt: skip
+    assert person.place_ids == (HOMS,)
+
+
+MORE_NAMES = [
+    PlaceName(HOMS, ("Homs", "حمص")),
+    PlaceName(SYRIA, ("Syria", "سوريا"), region=True),
+]

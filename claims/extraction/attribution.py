@@ -19,8 +19,19 @@ Rules, in short (all general, none tuned to one article):
 * Anaphora: no subject, a pronoun, or a generic noun (التنظيم، البيان، الوزارة، the group, the
   statement) resolves to ``previous_claimant`` only -- never guessed from actor kinds.
 * Relay cues (according to, citing, بحسب، وفقاً لـ، نقلاً عن، عبر موقعه، في صحيفة ...) followed by
-  an actor name within a few tokens become `Relay`s. Without any reporting verb, a sentence whose
-  only attribution is "بحسب X" / "according to X" has X as claimant instead.
+  an actor name within a few tokens become `Relay`s ("loose" cues such as according to / بحسب
+  reach six tokens, the others -- عبر، through, in a post on, published/carried by, نشرته --
+  need the source next to them). Without any reporting verb, a sentence whose only attribution
+  is "بحسب X" / "according to X" has X as claimant instead (a new name up to the comma when X
+  is not a known actor). A cue directly followed by a verb ("حسبما أفادت X") leaves X the subject.
+* Citations: a named speaker that cites someone ("Reuters, citing two security sources",
+  "ذكرت الوكالة، نقلاً عن المرصد", "نقلت رويترز عن مصدر") becomes the first relay and the cited
+  source (or an anonymous one) the claimant. ", SANA reported." after the clause is a relay too.
+* Anonymous: unnamed officials/sources/residents/accounts, also with their employer named
+  ("an SDF official who declined to be named", "قائد ميداني في قسد"); a title followed by a name
+  in apposition gives that name ("المتحدث باسم الوزارة، عمار الخطيب،").
+* Stance: ", denying ..." / "، نافياً" after an asserting verb denies; ISIS or its own outlets
+  (Amaq, al-Naba, Saha al-Wagha) asserting an attack claim responsibility for it.
 """
 
 from __future__ import annotations
@@ -432,6 +443,9 @@ _AR_VERBS: dict[str, str] = {
     **_forms(ASSERTS, "صرح", "صرحت", "صرحوا", "يصرح", "تصرح"),
     **_forms(ASSERTS, "أضاف", "أضافت", "أضافوا", "يضيف", "تضيف"),
     **_forms(ASSERTS, "أورد", "أوردت", "نشرت", "بث", "بثت"),
+    **_forms(ASSERTS, "أشاد", "أشادت", "أشادوا", "يشيد", "تشيد"),
+    # "نقلت X عن Y": X relays what Y said (see `_citing_source`).
+    **_forms(ASSERTS, "نقل", "نقلت", "نقلوا", "ينقل", "تنقل"),
     **_forms(DENIES, "نفى", "نفت", "نفوا", "ينفي", "تنفي"),
     **_forms(CLAIMS, "تبنى", "تبنت", "تبنوا", "يتبنى", "تتبنى"),
     **_forms(ADMITS, "أقر", "أقرت", "أقروا", "يقر", "تقر"),
@@ -444,6 +458,7 @@ _EN_VERBS: dict[str, str] = {
     **_forms(ASSERTS, "declared", "added", "adds", "reported", "reports", "claimed", "claims"),
     **_forms(ASSERTS, "confirmed", "confirms", "affirmed", "affirms", "told", "noted", "wrote"),
     **_forms(ASSERTS, "alleged", "alleges", "revealed", "disclosed", "insisted", "warned"),
+    **_forms(ASSERTS, "praised", "praises"),
     **_forms(DENIES, "denied", "denies", "deny", "rejected"),
     **_forms(ADMITS, "admitted", "admits", "acknowledged", "acknowledges", "conceded"),
 }
@@ -463,7 +478,8 @@ _RELAY_CUES_RAW: tuple[str, ...] = (
     "على موقعه", "على حسابه", "على منصة",
     "according to", "citing", "cited by", "quoted by", "reported by", "as reported by",
     "in a statement to", "in an interview with", "told", "via", "in a post on", "on its website",
-    "on its channel", "writing in", "quoting",
+    "on its channel", "writing in", "quoting", "published by", "carried by", "broadcast by",
+    "aired by", "through", "in its", "نشرته", "نشرتها", "بثته", "بثتها", "أوردته", "أوردتها",
 )  # fmt: skip
 _RELAY_CUES: dict[tuple[str, ...], str] = {NameTrie.key(c): c for c in _RELAY_CUES_RAW}
 _CUE_FIRST = {k[0] for k in _RELAY_CUES}
@@ -473,13 +489,31 @@ _CLAIMANT_CUES = frozenset(
     for c in ("بحسب", "حسب", "وفقا", "وفق", "طبقا", "استنادا", "according to", "citing")
 )
 _RELAY_REACH = 6  # tokens after a cue within which its source must start
+# Cues that introduce a source loosely ("according to a statement on its website, X"); every
+# other cue ("عبر", "through", "in a post on", "published by") must be followed by the source
+# itself, at most one word later, or "عبر الحدود في جنوب سوريا" would make Syria a relay.
+_LOOSE_CUES = frozenset(
+    NameTrie.key(c)
+    for c in (
+        "بحسب", "حسب", "حسبما", "وفقا", "وفق", "طبقا", "استنادا", "نقلا عن", "نقلا",
+        "according to", "citing", "quoting", "cited by", "quoted by", "reported by",
+        "as reported by",
+    )
+)  # fmt: skip
+_TIGHT_REACH = 2
+# Cues whose source is the originator and whose speaker only relays it: "Reuters, citing two
+# security sources, reported" / "قالت الجزيرة نقلاً عن مصادر محلية" (claimant: the sources).
+_CITING_CUES = frozenset(NameTrie.key(c) for c in ("citing", "quoting", "نقلا عن", "نقلا"))
+# Verbs whose subject relays: "نقلت رويترز عن مصدر أمني" (claimant: the source after عن).
+_AR_RELAY_VERBS = frozenset(normalise(w) for w in ("نقل", "نقلت", "نقلوا", "ينقل", "تنقل"))
 
 _ANONYMOUS = frozenset(
     normalise(w)
     for w in (
         "مصادر", "مصدر", "المصادر", "المصدر", "مسؤولون", "مسؤول", "مسؤولين", "ناشطون", "ناشطين",
-        "شهود", "سكان", "أهالي", "مراسل", "sources", "source", "officials", "official",
-        "witnesses", "residents", "activists", "insiders", "diplomats", "diplomat",
+        "شهود", "سكان", "أهالي", "مراسل", "حسابات", "قيادي", "sources", "source", "officials",
+        "official", "witnesses", "residents", "activists", "insiders", "diplomats", "diplomat",
+        "authorities", "accounts",
     )
 )  # fmt: skip
 _ANAPHORIC = frozenset(
@@ -505,8 +539,18 @@ _NOT_CONTENT_BEFORE_AN = frozenset(
 )
 _EN_ANAPHOR_HEADS = frozenset({"the", "its", "their"})
 _EN_NAME_BEFORE = re.compile(
-    r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)\s*(?:,[^,]{1,60},\s*)?$"
-)  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said"
+    r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)\s*(?:,[^,]{1,60})?,?\s*$"
+)  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said", "A lawyer, Omar Kassab, told"
+_EN_APPOSITIVE = re.compile(r"\s*,[^,]{1,100},\s*")
+_EN_CALENDAR = frozenset(
+    {
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
+        "February", "March", "April", "May", "June", "July", "August", "September", "October",
+        "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept",
+        "Oct", "Nov", "Dec",
+    }
+)  # fmt: skip
+_EN_ANONYMITY = frozenset({"named", "identified"})  # "declined to be named", "not identified"
 _EN_NAME_STOP = frozenset(
     {
         "The", "He", "She", "It", "They", "We", "I", "A", "An", "This", "That", "But", "And",
@@ -610,9 +654,11 @@ def find_attribution(
     # Relays: the first actor after each cue, within reach.
     relay_hits: dict[int, tuple[_Cue, Hit[_ActorEntry]]] = {}
     for cue in cues:
+        reach = _RELAY_REACH if _cue_key(toks, cue) in _LOOSE_CUES else _TIGHT_REACH
         for k, hit in enumerate(hits):
-            if cue.first <= hit.first <= cue.last + _RELAY_REACH and k not in relay_hits:
-                relay_hits[k] = (cue, hit)
+            if cue.first <= hit.first <= cue.last + reach and k not in relay_hits:
+                if not _inside(quotes, toks[cue.first].start):
+                    relay_hits[k] = (cue, hit)
                 break
 
     # The reporting verb: first strong verb outside quotes and cues, else a sentence-initial weak.
@@ -629,6 +675,10 @@ def find_attribution(
         if strong or initial:
             verb_idx, stance = i, verb_stance
             break
+    # "حسبما أفادت الشبكة السورية": the name after "cue + verb" is the verb's subject.
+    for k, (cue, _hit) in list(relay_hits.items()):
+        if verb_idx >= 0 and verb_idx == cue.last + 1:
+            del relay_hits[k]
 
     def relays(claimant: Mention | None) -> tuple[Relay, ...]:
         out: list[Relay] = []
@@ -659,6 +709,7 @@ def find_attribution(
     verb_end = toks[verb_end_tok].end
 
     told: list[Hit[_ActorEntry]] = []
+    base = ""
     if arabic:
         base = vtok.norm if vtok.norm in _AR_VERBS or vtok.norm in _AR_WEAK else vtok.norm[1:]
         if base in _AR_ANNOUNCE and any(
@@ -675,6 +726,15 @@ def find_attribution(
     claimant: Mention | None
     if local is _PREVIOUS:
         claimant = previous_claimant
+        if claimant is None:
+            # "Hezbollah fighters were not present ..., the group said": nothing earlier in the
+            # text, so the anaphor refers to the nearest actor before the verb.
+            earlier = [
+                h for k, h in enumerate(hits)
+                if h.last < verb_idx and k not in relay_idx and not _quoted(quotes, h)
+            ]  # fmt: skip
+            if earlier:
+                claimant = _mention(text, earlier[-1], shift)
     elif local is None:
         claimant = None
     else:
@@ -684,16 +744,197 @@ def find_attribution(
     extra = tuple(
         Relay("لـ", _mention(text, h, shift), h.start - 1 + shift, h.end + shift) for h in told
     )
+
+    # A speaker that relays someone else: "Reuters reported, citing two security sources",
+    # "ذكرت الوكالة، نقلاً عن المرصد", "نقلت رويترز عن مصدر أمني". The cited one is the claimant
+    # and the speaker becomes the first relay.
+    relay_verb = arabic and base in _AR_RELAY_VERBS
+    cited = _citing_source(toks, hits, cues, relay_hits, verb_idx, relay_verb)
+    if cited is not None and cited[0] is not None and anonymous:
+        cited = None  # "قال مصدر عسكري، نقلاً عن رويترز": the outlet carried the source
+    if cited is not None:
+        source, cited_anonymous, cited_content = cited
+        speaker = claimant
+        claimant = _mention(text, source, shift) if source is not None else None
+        anonymous = cited_anonymous
+        if claimant is not None and speaker is not None and claimant.name == speaker.name:
+            speaker = None
+        if speaker is not None and not (anonymous and speaker is previous_claimant):
+            extra = (Relay(text[verb_start:verb_end], speaker, speaker.start, speaker.end), *extra)
+        if cited_content >= 0:
+            content = max(content, cited_content)
+        relay_idx = relay_idx | {k for k, h in enumerate(hits) if h is source}
+
+    # ", SANA reported." after the claim: a relay written after the claimant's own clause.
+    if not arabic:
+        extra = (*extra, *_trailing_relays(text, shift, toks, hits, verb_end_tok, claimant))
+
+    stance = _participle_stance(text, toks, verb_end_tok, stance)
+    if stance == ASSERTS and not anonymous and _perpetrator_claim(claimant, toks, content):
+        stance = CLAIMS
+    if not arabic:
+        verb_end_text = toks[verb_idx].end  # "claimed responsibility" is the verb "claimed"
+        after = verb_end_tok + 1
+        if verb_end_tok > verb_idx and after < len(toks) and toks[after].norm == "for":
+            content = max(content, toks[after].end + 1)  # "claimed responsibility for the attack"
+    else:
+        verb_end_text = verb_end
+    seen: set[tuple[int | None, str]] = set()
+    all_relays: list[Relay] = []
+    for relay in (*relays(claimant), *extra):
+        key = (relay.source.actor_id, relay.source.name)
+        if key not in seen and not (
+            claimant is not None and key == (claimant.actor_id, claimant.name)
+        ):
+            seen.add(key)
+            all_relays.append(relay)
     return Attribution(
-        verb=text[verb_start:verb_end],
+        verb=text[verb_start:verb_end_text],
         verb_start=verb_start + shift,
-        verb_end=verb_end + shift,
+        verb_end=verb_end_text + shift,
         stance=stance,
         claimant=claimant,
         anonymous=anonymous,
-        relays=relays(claimant) + extra,
+        relays=tuple(all_relays),
         content_start=content + shift,
     )
+
+
+def _cue_key(toks: Sequence[Tok], cue: _Cue) -> tuple[str, ...]:
+    key = tuple(t.norm for t in toks[cue.first : cue.last + 1])
+    if key and key[0] not in _CUE_FIRST:
+        key = (key[0][1:], *key[1:])
+    return key
+
+
+def _anonymous_at(toks: Sequence[Tok], first: int, width: int = 3) -> bool:
+    return any(t.norm in _ANONYMOUS for t in toks[first : first + width])
+
+
+def _citing_source(
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    cues: Sequence[_Cue],
+    relay_hits: dict[int, tuple[_Cue, Hit[_ActorEntry]]],
+    verb_idx: int,
+    relay_verb: bool,
+) -> tuple[Hit[_ActorEntry] | None, bool, int] | None:
+    """(source actor or None, anonymous, folded-free content offset or -1) of a citation."""
+    for cue in cues:
+        if _cue_key(toks, cue) not in _CITING_CUES:
+            continue
+        anonymous = _anonymous_at(toks, cue.last + 1)
+        source = next((h for c, h in relay_hits.values() if c is cue), None)
+        if anonymous:
+            source = None
+        if source is not None or anonymous:
+            return source, anonymous, -1
+    if not relay_verb:
+        return None
+    n = len(toks)
+    for k in range(verb_idx + 1, min(n, verb_idx + 13)):
+        if toks[k].norm != "عن" or toks[k - 1].norm in _NOT_CONTENT_BEFORE_AN:
+            continue
+        anonymous = _anonymous_at(toks, k + 1)
+        found = None if anonymous else next((h for h in hits if k < h.first <= k + 2), None)
+        if found is None and not anonymous:
+            return None
+        content = -1
+        for m in range(k + 1, min(n, k + 16)):
+            if toks[m].norm in _AR_CONTENT:
+                content = toks[m].end
+                break
+        return found, anonymous, content
+    return None
+
+
+_TRAILING_RELAY_VERBS = frozenset({"reported", "reports"})
+
+
+def _trailing_relays(
+    text: str,
+    shift: int,
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    verb_end_tok: int,
+    claimant: Mention | None,
+) -> tuple[Relay, ...]:
+    """ "The ministry denied the reports, SANA reported." -> SANA relays the ministry."""
+    out: list[Relay] = []
+    for hit in hits:
+        after = hit.last + 1
+        if hit.first <= verb_end_tok + 1 or after >= len(toks):
+            continue
+        if toks[after].norm not in _TRAILING_RELAY_VERBS:
+            continue
+        if after + 1 < len(toks) and not re.fullmatch(r"[\s.!?,;:]*", text[toks[after].end :]):
+            continue
+        gap = text[toks[hit.first - 1].end : hit.start] if hit.first > 0 else ""
+        if "," not in gap and not (hit.first > 1 and toks[hit.first - 1].norm == "the"):
+            continue
+        src = _mention(text, hit, shift)
+        if claimant is not None and src.name == claimant.name:
+            continue
+        out.append(Relay(toks[after].norm, src, src.start, toks[after].end + shift))
+    return tuple(out)
+
+
+_DENY_PARTICIPLES = frozenset(
+    normalise(w) for w in ("denying", "rejecting", "dismissing", "نافيا", "نافية", "نافين")
+)
+_ADMIT_PARTICIPLES = frozenset(
+    normalise(w) for w in ("acknowledging", "admitting", "conceding", "مقرا", "مقرة", "معترفا")
+)
+
+
+def _participle_stance(text: str, toks: Sequence[Tok], verb_end_tok: int, stance: str) -> str:
+    """ ", denying reports of ..." / "، نافياً" after an asserting verb sets the stance."""
+    if stance != ASSERTS:
+        return stance
+    for k in range(verb_end_tok + 1, len(toks)):
+        word = toks[k].norm
+        if word not in _DENY_PARTICIPLES and word not in _ADMIT_PARTICIPLES:
+            continue
+        if not any(c in ",،" for c in text[toks[k - 1].end : toks[k].start]):
+            continue
+        return DENIES if word in _DENY_PARTICIPLES else ADMITS
+    return stance
+
+
+# The perpetrator group and its own outlets (DESIGN §6, annotation guidelines: "the speaker is
+# the perpetrator or its own outlet claiming an attack"), as folded substrings of a name.
+_PERPETRATOR_NAMES = tuple(
+    normalise(w)
+    for w in (
+        "islamic state", "isis", "isil", "daesh", "داعش", "الدولة الإسلامية", "تنظيم الدولة",
+        "amaq", "a'maq", "أعماق", "al-naba", "النبأ", "saha al-wagha", "ساح الوغى",
+    )
+)  # fmt: skip
+# Word beginnings that describe an attack carried out ("قتلوا", "استهدف", "killed", "ambush").
+_ATTACK_STEMS = tuple(
+    normalise(w)
+    for w in (
+        "قتل", "استهدف", "أصاب", "أصيب", "دمر", "فجر", "أسقط", "هاجم", "هجوم", "هجمات", "كمين",
+        "اغتال", "أعدم", "ألحق", "killed", "kill", "wounded", "destroyed", "targeted", "attack",
+        "ambush", "bomb", "detonat", "shot", "down", "execut", "damag", "struck", "seiz",
+    )
+)  # fmt: skip
+
+
+def _perpetrator_claim(claimant: Mention | None, toks: Sequence[Tok], content: int) -> bool:
+    """ISIS or one of its outlets asserting an attack claims responsibility for it."""
+    if claimant is None:
+        return False
+    names = (normalise(claimant.name), normalise(claimant.text))
+    if not any(p in name for name in names for p in _PERPETRATOR_NAMES) and "is" not in names:
+        return False
+    for tok in toks:
+        if tok.start < content:
+            continue
+        word = tok.norm[1:] if tok.norm[:1] in "وف" and len(tok.norm) > 3 else tok.norm
+        if word.startswith(_ATTACK_STEMS) or tok.norm.startswith(_ATTACK_STEMS):
+            return True
+    return False
 
 
 def _cue_only(
@@ -718,6 +959,8 @@ def _cue_only(
         window = toks[cue.last + 1 : cue.last + 4]
         anonymous = any(t.norm in _ANONYMOUS for t in window)
         if claimant is None and not anonymous:
+            claimant = _unknown_after_cue(text, toks, cue, shift)
+        if claimant is None and not anonymous:
             continue
         content = 0
         if cue.first <= 1:  # "According to X, ..." : content after the comma
@@ -725,17 +968,61 @@ def _cue_only(
             comma = re.compile(r"[,،]\s*").search(text, after)
             content = comma.end() if comma else after
         start, end = toks[cue.first].start, toks[cue.last].end
+        stance = ASSERTS
+        if not anonymous and _perpetrator_claim(claimant, toks, content):
+            stance = CLAIMS
         return Attribution(
             verb=text[start:end],
             verb_start=start + shift,
             verb_end=end + shift,
-            stance=ASSERTS,
+            stance=stance,
             claimant=claimant,
             anonymous=anonymous,
             relays=(),
             content_start=content + shift,
         )
     return None
+
+
+_NAME_END = re.compile(r"[,،:(]")
+
+
+def _unknown_after_cue(text: str, toks: Sequence[Tok], cue: _Cue, shift: int) -> Mention | None:
+    """ "بحسب الهلال الأحمر العربي السوري، ..." / "According to Lina Sayegh, ...": a new name
+    of two to five words, up to the comma, without function words, digits or dates."""
+    if cue.first > 1 or cue.last + 1 >= len(toks):
+        return None
+    start = toks[cue.last + 1].start
+    stop = _NAME_END.search(text, start)
+    if stop is None:
+        return None
+    words = [t for t in toks[cue.last + 1 :] if t.end <= stop.start()]
+    if not 2 <= len(words) <= 5 or any(_not_name_word(t.norm) for t in words):
+        return None
+    if not is_arabic(words[0].norm) and not all(
+        text[t.start].isupper() or t.norm == "al" for t in words
+    ):
+        return None
+    name = text[start : words[-1].end]
+    return Mention(None, name, name, start + shift, words[-1].end + shift)
+
+
+_TIME_WORDS = frozenset(
+    normalise(w)
+    for w in (
+        "ليل", "ليلة", "مساء", "صباح", "فجر", "ظهر", "عصر", "يوم", "أمس", "اليوم", "الأحد",
+        "الإثنين", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الماضي",
+        "بيان", "بيانا", "تصريح", "تصريحات", "حديث", "مقابلة",
+        # documents and figures, not speakers: "بحسب الأرقام الرسمية"
+        "الأرقام", "أرقام", "الإحصاءات", "إحصاءات", "الإحصائيات", "إحصائيات", "التقديرات",
+        "تقديرات", "المعلومات", "معلومات", "التقارير", "تقارير", "تقرير", "البيانات", "المعطيات",
+        "الأنباء", "أنباء", "الصور", "الوثائق", "وثائق", "مصادر",
+    )
+)  # fmt: skip
+
+
+def _not_name_word(word: str) -> bool:
+    return word in _FUNCTION or word in _TIME_WORDS or any(c.isdigit() for c in word)
 
 
 _APPOSITION_GAP = re.compile(r"[”“\"»)\s]*[،,]\s*(?:\w+\s+){0,2}")
@@ -795,10 +1082,19 @@ def _arabic_subject(
         for k, h in enumerate(hits)
         if verb_idx < h.first < window_end_tok and k not in relay_idx and not _quoted(quotes, h)
     ]
-    anonymous = any(t.norm in _ANONYMOUS for t in window[:3])
+    covered = {j for h in hits for j in range(h.first, h.last + 1)}
+    anonymous = any(
+        (t.norm in _ANONYMOUS or t.norm.removeprefix("ال") in _ANONYMOUS)
+        and verb_idx + 1 + j not in covered
+        for j, t in enumerate(window[:3])
+    ) or _unnamed_commander(toks, covered, verb_idx + 1)
     candidates = [h for _, h in in_window]
     # "قالت مصادر محلية لعنب بلدي": a لـ-name after the subject is the recipient (a relay).
-    told = [h for h in candidates if _told_to(toks, h) and (anonymous or h is not candidates[0])]
+    told = [
+        h
+        for h in candidates
+        if _told_to(toks, h) and (anonymous or h is not candidates[0] or h.first > verb_idx + 1)
+    ]
     candidates = [h for h in candidates if h not in told]
     told_out.extend(told)
     claimant: Mention | None = None
@@ -811,6 +1107,11 @@ def _arabic_subject(
                 chosen = other  # apposition: "قائد القيادة ...، الأدميرال براد كوبر،"
                 break
         claimant = _mention(text, chosen)
+        # "المتحدث باسم وزارة الداخلية، عمار الخطيب،": the spokesman's own name, when given.
+        if any(
+            t.norm in _AR_TITLES for t in toks[max(verb_idx + 1, chosen.first - 2) : chosen.first]
+        ):
+            claimant = _arabic_unknown(text, chosen.end, window_end, anchored=True) or claimant
     elif not anonymous:
         content_words = [
             t for t in window if t.norm not in _FUNCTION and not _inside(quotes, t.start)
@@ -828,8 +1129,10 @@ def _arabic_subject(
             if before:
                 claimant = _mention(text, before[-1])  # SVO: "وزير الإعلام، حمزة المصطفى، قال"
             else:
-                claimant = _arabic_unknown(text, verb_end, window_end) or (
-                    _PREVIOUS if window[0].norm in _FUNCTION else None
+                claimant = (
+                    _arabic_unknown(text, verb_end, window_end)
+                    or (_PREVIOUS if window[0].norm in _FUNCTION else None)
+                    or (_arabic_subject_phrase(text, window, told) if marker >= 0 else None)
                 )
     if marker_end >= 0:
         content = marker_end
@@ -844,19 +1147,68 @@ def _arabic_subject(
     return claimant, anonymous, content
 
 
-def _arabic_unknown(text: str, start: int, end: int) -> Mention | None:
+def _arabic_unknown(text: str, start: int, end: int, anchored: bool = False) -> Mention | None:
     """An unknown name in apposition: "قال الناطق باسم الجيش، أحمد علي، إن"."""
-    m = _AR_APPOSITION.search(text, start, min(len(text), end + 2))
+    if anchored:  # right after the title's body: "المتحدث باسم الوزارة، أحمد علي،"
+        while start < len(text) and text[start] in ' ”“"»)':
+            start += 1
+        m = _AR_APPOSITION.match(text, start, min(len(text), end + 2))
+    else:
+        m = _AR_APPOSITION.search(text, start, min(len(text), end + 2))
     if m is None:
         return None
     words = [t.norm for t in tokenise(m.group(1))]
     words = [w for w in words if w not in _TITLE_TOKENS]
     if not 2 <= len(words) <= 4:
         return None
-    if words[0] in _FUNCTION or any(w.isdigit() or not is_arabic(w) for w in words):
+    if words[0] in _FUNCTION or any(
+        w.isdigit() or not is_arabic(w) or w in _TIME_WORDS for w in words
+    ):
         return None
     name = m.group(1).strip()
     return Mention(None, name, name, m.start(1), m.start(1) + len(name))
+
+
+# Titles whose holder may be named in apposition after the body: "المتحدث باسم X، NAME،".
+_AR_TITLES = frozenset(
+    normalise(w)
+    for w in (
+        "المتحدث", "الناطق", "المتحدثة", "الناطقة", "باسم", "مدير", "رئيس", "وزير", "قائد",
+        "مندوب", "سفير", "مستشار", "عضو", "محامي",
+    )
+)  # fmt: skip
+_COMMANDER = frozenset(normalise(w) for w in ("قائد", "قادة"))
+
+
+def _unnamed_commander(toks: Sequence[Tok], covered: set[int], k: int) -> bool:
+    """ "قال قائد ميداني في قسد": a commander described, not named, is an anonymous source."""
+    if k + 1 >= len(toks) or k in covered or k + 1 in covered:
+        return False
+    word = toks[k].norm[1:] if toks[k].norm[:1] in "وف" else toks[k].norm
+    return (word in _COMMANDER or toks[k].norm in _COMMANDER) and toks[k + 1].norm not in _FUNCTION
+
+
+def _arabic_subject_phrase(
+    text: str, window: Sequence[Tok], told: Sequence[Hit[_ActorEntry]]
+) -> Mention | None:
+    """The subject between the verb and the content marker is a new name: "وقالت قوى الأمن
+    الداخلي إن", "قال الباحث ... سامر الحسيني لـ“عنب بلدي” إن" (up to the recipient)."""
+    stop = min((h.start for h in told), default=len(text))
+    words: list[Tok] = []
+    for tok in window:
+        if tok.start >= stop or (
+            words and any(c in ",،(" for c in text[words[-1].end : tok.start])
+        ):
+            break
+        words.append(tok)
+    if not 1 <= len(words) <= 7 or not is_arabic(words[0].norm):
+        return None
+    if _not_name_word(words[0].norm) or _not_name_word(words[-1].norm):
+        return None
+    if any(any(c.isdigit() for c in t.norm) or not is_arabic(t.norm) for t in words):
+        return None
+    name = text[words[0].start : words[-1].end]
+    return Mention(None, name, name, words[0].start, words[-1].end)
 
 
 def _english_subject(
@@ -878,6 +1230,30 @@ def _english_subject(
         if k not in cue_tokens
     ]  # fmt: skip
     anonymous = any(t.norm in _ANONYMOUS for t in before_words[-3:])
+    # The subject phrase back to the previous comma ("Residents of al-Mayadin told"), and
+    # anonymity stated in a parenthesis ("A US official, speaking on condition of anonymity,").
+    k = verb_idx - 1
+    if k >= 0 and any(c in ",;" for c in text[toks[k].end : toks[verb_idx].start]):
+        # "X, which relies on sources inside Syria, said": the words before the clause are
+        # the subject ("An SDF official, who was there, said" is still anonymous).
+        opening = max(text.rfind(",", 0, toks[k].start), text.rfind("،", 0, toks[k].start))
+        if opening >= 0:
+            head = [t for t in toks[:verb_idx] if t.end <= opening][-3:]
+            anonymous = any(t.norm in _ANONYMOUS for t in head)
+        k = -1
+    while k >= max(0, verb_idx - 6) and not anonymous:
+        if toks[k].norm in _ANONYMOUS and k not in cue_tokens:
+            anonymous = True
+        if any(c in ',;:"“”' for c in text[toks[k - 1].end : toks[k].start]) if k > 0 else True:
+            break
+        k -= 1
+    if not anonymous:
+        span = toks[max(0, verb_idx - 8) : verb_idx]
+        anonymous = any(
+            t.norm == "anonymity"
+            or (t.norm in _EN_ANONYMITY and j > 0 and span[j - 1].norm in {"be", "not", "been"})
+            for j, t in enumerate(span)
+        )
     claimant: Mention | None = None
     prev_word = toks[verb_idx - 1].norm if verb_idx > 0 else ""
     pronoun = prev_word in _ANAPHORIC and (
@@ -889,10 +1265,33 @@ def _english_subject(
         for k, h in enumerate(hits)
         if h.last < verb_idx and k not in relay_idx and not _quoted(quotes, h)
     ]
+    name_before = _EN_NAME_BEFORE.search(text, 0, verb_start)
+    if name_before and (
+        name_before.group(1).split()[0] in _EN_NAME_STOP
+        or any(w.strip(".,") in _EN_CALENDAR for w in name_before.group(1).split())
+        or _inside(quotes, name_before.start(1))
+        or any(h.start <= name_before.start(1) < h.end for h in hits)
+    ):
+        name_before = None
     if pronoun and not (before and before[-1].last == verb_idx - 1):
         claimant = _PREVIOUS
     elif before and not _quoted(quotes, before[-1]):
-        claimant = _mention(text, before[-1])
+        chosen = before[-1]
+        for other in before[:-1]:
+            # "Charles Lister, director of ... at the Middle East Institute, said": the head.
+            if _EN_APPOSITIVE.fullmatch(text, other.end, verb_start):
+                chosen = other
+                break
+        claimant = _mention(text, chosen)
+        if name_before is not None and name_before.end(1) > chosen.end and not anonymous:
+            # "A lawyer for the detainees, Omar Kassab, told AFP" / "Analyst Samir Haddad said"
+            name = name_before.group(1).strip()
+            claimant = Mention(
+                None, name, name, name_before.start(1), name_before.start(1) + len(name)
+            )
+    elif name_before is not None and not anonymous:
+        name = name_before.group(1).strip()
+        claimant = Mention(None, name, name, name_before.start(1), name_before.start(1) + len(name))
     else:
         after = [
             h for k, h in enumerate(hits)

@@ -711,11 +711,29 @@ def find_dates(text: str, *, published: date, language: str) -> list[DateSpan]:
             if resolved is None:
                 continue
             start, end, span_kind = resolved
+            if start <= published and _since_before(folded, match.start(), s):
+                # "منذ يوم الجمعة", "since January", "since fighting erupted on November 2":
+                # from then until publication.
+                end, span_kind = published, "range"
             o_start, o_end = original_span(text, f2o, s, e)
             taken.append((s, e))
             spans.append(DateSpan(start, end, text[o_start:o_end], o_start, o_end, span_kind))
     spans.sort(key=lambda span: span.start_offset)
     return spans
+
+
+# "since" / "منذ" opening the date (its cue may be inside the match: "منذ مطلع كانون الأول"), or
+# a few words before it in the same clause ("since fighting erupted on November 2").
+_SINCE_IN = re.compile(r"\s*[وف]?(?:منذ|since)(?!\w)")
+_SINCE_BEFORE = re.compile(r"(?<!\w)[وف]?(?:منذ|since)\s+(?:[^\W\d]+\s+){0,3}(?:on|in|في|يوم)?\s*$")
+
+
+def _since_before(folded: str, match_start: int, span_start: int) -> bool:
+    if _SINCE_IN.match(folded, match_start) and match_start < span_start:
+        return True
+    if _SINCE_IN.match(folded, match_start):
+        return True
+    return bool(_SINCE_BEFORE.search(folded[max(0, span_start - 50) : span_start]))
 
 
 def date_mask(folded: str) -> list[tuple[int, int]]:
@@ -737,6 +755,10 @@ _COMPLEMENTISER = re.compile(
 _WORD = re.compile(r"\w+")
 _STATED_MAX_WORDS_AFTER = 8
 _STATED_MAX_WORDS_BEFORE = 3
+# A name, then a comma/colon or "for", right before the content ("بحسب النبأ، ", "claimed
+# responsibility for "); not a comma straight after the verb (", the ministry announced, in ...").
+_CONTENT_OPENED = re.compile(r"\w\W*(?:[,،:]|(?<!\w)for)\W*$")
+_STATED_MAX_WORDS_AFTER_COMPLEMENTISER = 20
 
 
 def propose_dates(
@@ -745,6 +767,7 @@ def propose_dates(
     published: date,
     language: str,
     reporting_verb_span: tuple[int, int] | None = None,
+    content_start: int | None = None,
 ) -> DateProposal:
     """Split a sentence's dates into the stated date and the reported event's window.
 
@@ -753,7 +776,8 @@ def propose_dates(
     claim was stated; the other dates make the event window (earliest start, latest end). A
     stated date that is a window ("قال الأسبوع الماضي إن") is neither: `stated_at` stays None.
     With no verb span: one date is the event date; with several, the first reporting verb found
-    in the sentence is used.
+    in the sentence is used. `content_start` (where the reported content begins, e.g. after
+    "بحسب النبأ،") also ends the stretch in which a stated date may be written.
     """
     spans = find_dates(sentence, published=published, language=language)
     folded, f2o = fold_with_offsets(sentence)
@@ -768,9 +792,16 @@ def propose_dates(
         if found:
             verb = found.span()
 
+    content: int | None = None
+    if content_start is not None and verb is not None:
+        content = _folded_index(f2o, content_start)
+        # Only an explicitly opened content counts: "بحسب النبأ، ...", "claimed responsibility
+        # for ..." (a bare "said on Monday it had ..." leaves the date to the verb).
+        if content <= verb[1] or not _CONTENT_OPENED.search(folded, verb[1], content):
+            content = None
     stated: DateSpan | None = None
     if verb is not None:
-        stated = _stated_span(spans, folded, f2o, verb)
+        stated = _stated_span(spans, folded, f2o, verb, content)
     events = [span for span in spans if span is not stated]
     stated_at = stated.start if stated is not None and stated.start == stated.end else None
     return DateProposal(
@@ -782,23 +813,36 @@ def propose_dates(
 
 
 def _stated_span(
-    spans: list[DateSpan], folded: str, f2o: list[int], verb: tuple[int, int]
+    spans: list[DateSpan],
+    folded: str,
+    f2o: list[int],
+    verb: tuple[int, int],
+    content: int | None = None,
 ) -> DateSpan | None:
     verb_start, verb_end = verb
     complementiser = _COMPLEMENTISER.search(folded, verb_end)
     limit = complementiser.start() if complementiser else len(folded)
+    # Before an explicit أن / that, the whole stretch after the verb is the attribution
+    # ("أكد المندوب، ...، في مقابلة مع قناة الحدث في 11 تشرين الثاني، أن ...").
+    max_words = (
+        _STATED_MAX_WORDS_AFTER_COMPLEMENTISER if complementiser else _STATED_MAX_WORDS_AFTER
+    )
+    if content is not None:
+        limit = min(limit, content)
     for span in spans:
         start = _folded_index(f2o, span.start_offset)
         end = _folded_index(f2o, span.end_offset)
         if (
             verb_end <= start
             and end <= limit
-            and len(_WORD.findall(folded, verb_end, start)) <= _STATED_MAX_WORDS_AFTER
+            and len(_WORD.findall(folded, verb_end, start)) <= max_words
         ):
             return span
     for span in reversed(spans):
         start = _folded_index(f2o, span.start_offset)
         end = _folded_index(f2o, span.end_offset)
+        if span.kind == "range" and span.start != span.end:
+            continue  # "since Thursday, OCHA said": a window is the event's, not the statement's
         if end <= verb_start:
             if len(_WORD.findall(folded, end, verb_start)) <= _STATED_MAX_WORDS_BEFORE:
                 return span

@@ -52,8 +52,10 @@ ITEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("wounded", "injured", "injuries", "injury"),
     ),
     "captured": (
-        ("أسير", "أسرى", "معتقل", "معتقلين", "معتقلون", "محتجز", "محتجزين", "موقوف", "موقوفين"),
-        ("captured", "arrested", "detained", "detainees", "prisoners", "captives", "arrests"),
+        # Nouns for people already held (detainees, prisoners) are not captures: "dozens of
+        # detainees were transferred" counts no arrest. Arrests are counted by their verb.
+        ("أسير", "أسرى"),
+        ("captured", "arrested", "detained", "captives", "arrests"),
     ),
     "members": (
         (
@@ -107,8 +109,8 @@ ITEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("operations", "operation", "missions", "raids", "raid"),
     ),
     "attacks": (
-        ("هجوم", "هجمات", "هجمة", "اعتداء", "اعتداءات", "كمين", "كمائن", "اغتيال", "اغتيالات"),
-        ("attacks", "attack", "assaults", "ambushes", "assassinations", "bombings"),
+        ("هجوم", "هجمات", "هجمة", "اعتداء", "اعتداءات", "كمين", "كمائن"),
+        ("attacks", "attack", "assaults", "ambushes", "bombings"),
     ),
     "airstrikes": (
         ("غارة", "غارات", "ضربة", "ضربات"),
@@ -131,7 +133,21 @@ ITEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("ieds", "explosives", "mines", "devices", "landmines"),
     ),
     "vehicles": (
-        ("آلية", "آليات", "سيارة", "سيارات", "مركبة", "مركبات", "عربة", "عربات", "دبابة"),
+        (
+            "آلية",
+            "آليات",
+            "سيارة",
+            "سيارات",
+            "مركبة",
+            "مركبات",
+            "عربة",
+            "عربات",
+            "دبابة",
+            "شاحنة",
+            "شاحنات",
+            "صهريج",
+            "صهاريج",
+        ),
         ("vehicles", "vehicle", "cars", "trucks", "tanks", "pickups"),
     ),
     "drones": (("مسيرة", "مسيرات", "درون", "درونات"), ("drones", "drone", "uavs")),
@@ -238,6 +254,7 @@ _EVENT_BEFORE: dict[str, tuple[str, ...]] = {
         "capture of",
         "detention of",
     ),
+    "displaced": ("نزح", "نزوح", "تهجير", "هجر", "displaced", "displacing", "displacement of"),
 }
 # Words after the counted noun: "300 civilians were killed", "إصابة 3 مدنيين بجروح".
 _EVENT_AFTER: dict[str, str] = {
@@ -250,9 +267,41 @@ _EVENT_AFTER: dict[str, str] = {
     "detained": "captured",
     "بجروح": "wounded",
     "بجراح": "wounded",
+    "fled": "displaced",
+    "displaced": "displaced",
+    "evacuated": "displaced",
 }
+# Arabic verbs after the counted noun ("30 شخصاً قُتلوا", "مئات المدنيين نزحوا"), folded.
+_EVENT_AFTER.update(
+    {
+        normalise(w): item
+        for item, forms in (
+            ("killed", ("قتلوا", "قتل", "قتلا", "قتلن", "لقوا", "استشهدوا", "قضوا")),
+            ("wounded", ("أصيبوا", "أصيب", "جرحوا")),
+            ("captured", ("اعتقلوا", "أسروا", "اختطفوا")),
+            ("displaced", ("نزحوا", "نزح", "فروا", "هربوا", "هجروا", "تهجروا")),
+        )
+        for w in forms
+    }
+)
+# Words that may come between a counted noun and its outcome: "من القوات الحكومية قتلوا",
+# "members of a single family, among them six children, were killed".
+_OF = frozenset({"من", "of"})
+_PREPOSITIONS = frozenset(
+    normalise(w) for w in ("في", "على", "إلى", "الى", "عن", "مع", "قرب", "داخل", "بين", "خلال")
+)
+_PARENTHESIS_OPENERS = frozenset(
+    normalise(w) for w in ("among", "including", "بينهم", "منهم", "بينها", "بمن")
+)
+# "خلية من سبعة عناصر" / "a cell of seven members": the group noun between outcome and count.
+_CONTAINERS = frozenset(
+    normalise(w)
+    for w in ("خلية", "خلايا", "مجموعة", "مجموعات", "cell", "cells", "group", "groups", "team")
+)
 _AUXILIARIES = frozenset({"were", "was", "are", "is", "have", "has", "had", "been", "being"})
 _AUXILIARIES |= frozenset({"reportedly", "also", "later", "allegedly"})
+_AUXILIARIES |= frozenset({"lightly", "slightly", "seriously", "critically", "badly", "fatally"})
+_AUXILIARIES |= frozenset({"آخرون", "اخرون", "آخرين", "اخرين"})
 
 # Qualifiers before the number: category → phrases.
 _QUALIFIERS_BEFORE: dict[str, tuple[str, ...]] = {
@@ -561,6 +610,7 @@ _add_words(
     },
 )
 _add_words("hund", {"مئتان": 200, "مئتين": 200, "مائتان": 200, "مائتين": 200, "مئتا": 200})
+_add_words("hund", {"مئتي": 200, "مائتي": 200, "مائتا": 200})  # construct: "مئتي عنصر"
 _add_words("hund", {"مائتا": 200})
 _add_words("hword", {"مئة": 100, "مائة": 100, "hundred": 100})
 _add_words(
@@ -582,7 +632,14 @@ _add_words(
 )
 _add_words(
     "scale2",
-    {"ألفان": 2000, "ألفين": 2000, "مليونان": 2_000_000, "مليونين": 2_000_000},
+    {
+        "ألفان": 2000,
+        "ألفين": 2000,
+        "ألفي": 2000,
+        "مليونان": 2_000_000,
+        "مليونين": 2_000_000,
+        "مليوني": 2_000_000,
+    },
 )
 _add_words("dozen", {"dozen": 12, "دزينة": 12})
 _add_words("a", {"a": 1, "an": 1})
@@ -758,6 +815,7 @@ def _parse_at(words: list[str], i: int) -> tuple[int, int, int] | None:
     prefix = 0
     decimal = False
     conj = False
+    after_scale = -1  # where "و + number" after a scale began ("ألف وخمسمئة")
     j = i
     while j < n:
         word = words[j]
@@ -831,6 +889,7 @@ def _parse_at(words: list[str], i: int) -> tuple[int, int, int] | None:
                 and value < last_scale
             ):
                 current = value  # ألف وخمسمئة / two thousand five hundred
+                after_scale = j
             else:
                 break
         elif kind == "hword":
@@ -839,6 +898,10 @@ def _parse_at(words: list[str], i: int) -> tuple[int, int, int] | None:
             else:
                 break
         elif kind == "scale":
+            if after_scale >= 0:
+                # "ألفين وثلاثة آلاف": a second number (a range), not 2000 + 3000
+                j, current = after_scale, 0
+                break
             if this_conj or current <= 0 or last == "scale":
                 break
             total += current * value
@@ -999,16 +1062,22 @@ class _Finder:
             k += 1
         if k >= n:
             return "", j, -1
+        if k + 1 < n and words[k - 1 : k + 1] == ["of", "them"]:
+            k += 1  # "five of them were minors"
+            while k < n and words[k] in _AUXILIARIES:
+                k += 1
+            if k >= n:
+                return "", j, -1
         if _is_arabic(words[k]):
             for m in range(k, min(k + 2, n)):
-                if not words[m][0].isalpha():
+                if not words[m][0].isalpha() or (m > k and words[m] in _PREPOSITIONS):
                     break
                 item = _item_of(words[m])
                 if item:
                     return self.refine(item, m), m + 1, m
             return "", j, -1
         best: tuple[str, int, int] = ("", j, -1)
-        for m in range(k, min(k + 4, n)):
+        for m in range(k, min(k + 5, n)):
             word = words[m]
             if not word[0].isalpha() or word in _EN_STOP:
                 break
@@ -1033,16 +1102,45 @@ class _Finder:
 
     def event_before(self, start: int) -> str | None:
         found = _match_before(self.words, start, _EVENT_INDEX)
+        if found is None and start >= 2 and self.words[start - 1] in _OF:
+            # "ألقت القبض على خلية من سبعة عناصر", "arrested a cell of seven members"
+            at = start - 2
+            container = self.words[at]
+            if container not in _CONTAINERS and _strip_one(container) not in _CONTAINERS:
+                return None
+            if at >= 1 and self.words[at - 1] in ("a", "an"):
+                at -= 1
+            found = _match_before(self.words, at, _EVENT_INDEX)
         return found[1] if found else None
 
     def event_after(self, k: int) -> str | None:
+        """The outcome written after the counted noun, across auxiliaries, a short "of/من"
+        phrase and a parenthesis opened by among/including/بينهم."""
         words = self.words
-        for m in range(k, min(k + 3, len(words))):
+        n = len(words)
+        m = k
+        phrase = 0  # words of an "of …" phrase still allowed
+        while m < n and m < k + 16:
             word = words[m]
-            if word in _EVENT_AFTER:
-                return _EVENT_AFTER[word]
-            if word not in _AUXILIARIES:
+            bare = word[1:] if len(word) > 3 and word[0] in "وف" else word
+            if word in _EVENT_AFTER or bare in _EVENT_AFTER:
+                return _EVENT_AFTER.get(word) or _EVENT_AFTER[bare]
+            if word in (",", "،") and m + 1 < n and words[m + 1] in _PARENTHESIS_OPENERS:
+                close = next((c for c in range(m + 2, min(n, m + 8)) if words[c] in (",", "،")), -1)
+                if close < 0:
+                    return None
+                m = close + 1
+                phrase = 0
+                continue
+            if word in _OF and m == k:
+                phrase = 4
+            elif word in _AUXILIARIES:
+                pass
+            elif phrase > 0 and word[0].isalpha() and parse_number(word) is None:
+                phrase -= 1
+            else:
                 return None
+            m += 1
         return None
 
     def year_like(self, k: int, value: int) -> bool:
@@ -1150,10 +1248,19 @@ class _Finder:
             item_end = noun_end
             if item_end < n and (words[item_end] in _TWO_WORDS or _dual_of(words[item_end])):
                 item_end += 1  # "عنصرين اثنين", "طائرتين مسيرتين"
+        elif exact == 2 and words[k] in _TWO_WORDS and k > 0 and _item_of(words[k - 1]):
+            # "بمقتل مدنيين اثنين": the number after its noun
+            item, item_end = _item_of(words[k - 1]) or "", j
+            range_start = k - 1
+            prefix = 0
         else:
             if self.not_counted_after(j):
                 return j
             item, item_end, _noun_at = self.item_after(j)
+            if not item and j < n and words[j][0].isalpha() and not _is_arabic(words[j]):
+                outcome = self.event_after(j + 1)  # "several attackers were killed"
+                if outcome is not None:
+                    item, item_end = outcome, j + 1
         if needs_item and not item:
             # "مواقع عدة": the vague word after its noun
             if k > 0 and _item_of(words[k - 1]):

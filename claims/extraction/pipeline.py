@@ -6,7 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from claims.extraction.attribution import ActorIndex, find_attribution, split_sentences
+from claims.extraction.arabic import normalise
+from claims.extraction.attribution import (
+    ActorIndex,
+    Attribution,
+    Mention,
+    find_attribution,
+    split_sentences,
+)
 from claims.extraction.dates import propose_dates
 from claims.extraction.numbers import QuantityProposal, find_quantities
 from claims.extraction.places import PlaceIndex
@@ -33,6 +40,49 @@ class ClaimProposal:
     place_ids: tuple[int, ...]
     start: int
     end: int
+
+
+# The items a claim counts (tests/data/extraction/README.md): other counted nouns (cells,
+# families, mines, people without an outcome, unknown nouns) are not proposed.
+CLAIM_ITEMS = frozenset(
+    {
+        "killed", "wounded", "captured", "members", "operations", "attacks", "sites",
+        "weapons storage sites", "mortars and rockets", "weapons", "vehicles", "airstrikes",
+        "civilians", "children", "displaced", "tunnels", "drones",
+    }
+)  # fmt: skip
+_CONTINUATION_VERBS = frozenset(
+    normalise(w) for w in ("أضاف", "أضافت", "أضافوا", "تابع", "تابعت", "added", "adding", "adds")
+)
+
+
+def _continues(attribution: Attribution, previous: Mention | None, last: ClaimProposal) -> bool:
+    """The sentence goes on with the previous claimant's statement."""
+    if previous is not None and attribution.claimant is previous:
+        return True
+    verb = normalise(attribution.verb)
+    verb = verb[1:] if verb[:1] in "وف" and verb[1:] in _CONTINUATION_VERBS else verb
+    return verb in _CONTINUATION_VERBS and attribution.anonymous and last.anonymous
+
+
+def _place_ids(
+    text: str, places: PlaceIndex, actors: ActorIndex, attribution: Attribution, shift: int
+) -> tuple[int, ...]:
+    """Places named in the sentence, except inside a longer actor name ("قوات سوريا
+    الديمقراطية", "دير الزور 24") or inside a new claimant's name ("Omar Kassab")."""
+    found = places.find(text)
+    if not found:
+        return ()
+    names = [(m.start, m.end) for m in actors.find(text)]
+    claimant = attribution.claimant
+    if claimant is not None and claimant.actor_id is None and claimant.start >= shift:
+        names.append((claimant.start - shift, claimant.end - shift))
+    kept = [
+        m.place_id
+        for m in found
+        if not any(s <= m.start and m.end <= e and e - s > m.end - m.start for s, e in names)
+    ]
+    return tuple(dict.fromkeys(kept))
 
 
 def detect_language(text: str) -> str | None:
@@ -65,6 +115,11 @@ def propose_claims(
         attribution = find_attribution(sentence, actors=actors, previous_claimant=previous)
         if attribution is None:
             continue
+        via_names = tuple(r.source.name for r in attribution.relays)
+        via_ids = tuple(r.source.actor_id for r in attribution.relays)
+        if not via_names and proposals and _continues(attribution, previous, proposals[-1]):
+            # "وأضاف المصدر أن ..." / "He added ...": the same speaker through the same relays.
+            via_names, via_ids = proposals[-1].via_names, proposals[-1].via_actor_ids
         if attribution.claimant is not None:
             previous = attribution.claimant
         verb_span = (
@@ -72,7 +127,11 @@ def propose_claims(
             attribution.verb_end - sentence.start,
         )
         dates = propose_dates(
-            sentence.text, published=published, language=language, reporting_verb_span=verb_span
+            sentence.text,
+            published=published,
+            language=language,
+            reporting_verb_span=verb_span,
+            content_start=attribution.content_start - sentence.start,
         )
         claimant = attribution.claimant
         proposals.append(
@@ -84,13 +143,17 @@ def propose_claims(
                 anonymous=attribution.anonymous,
                 verb=attribution.verb,
                 stance=attribution.stance,
-                via_names=tuple(r.source.name for r in attribution.relays),
-                via_actor_ids=tuple(r.source.actor_id for r in attribution.relays),
-                quantities=tuple(find_quantities(sentence.text, language=language)),
+                via_names=via_names,
+                via_actor_ids=via_ids,
+                quantities=tuple(
+                    q
+                    for q in find_quantities(sentence.text, language=language)
+                    if q.item in CLAIM_ITEMS
+                ),
                 stated_at=dates.stated_at,
                 event_start=dates.event_start,
                 event_end=dates.event_end,
-                place_ids=tuple(dict.fromkeys(m.place_id for m in places.find(sentence.text))),
+                place_ids=_place_ids(sentence.text, places, actors, attribution, sentence.start),
                 start=sentence.start,
                 end=sentence.end,
             )

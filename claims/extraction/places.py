@@ -43,8 +43,21 @@ def _fold_set(*words: str) -> frozenset[str]:
     return frozenset(normalise(w) for w in words)
 
 
-_REGION_BEFORE = _fold_set("محافظة", "ريف", "governorate", "province", "countryside")
-_REGION_AFTER = _fold_set("governorate", "province", "countryside", "region")
+_REGION_BEFORE = _fold_set(
+    "محافظة", "ريف", "governorate", "province", "countryside", "بادية",
+    # directions: "شرقي دير الزور", "جنوب إدلب", "eastern Homs" name the governorate
+    "شرقي", "غربي", "شمالي", "جنوبي", "شرق", "غرب", "شمال", "جنوب", "eastern", "western",
+    "northern", "southern",
+)  # fmt: skip
+_REGION_AFTER = _fold_set(
+    "governorate", "province", "countryside", "region", "governorates", "provinces"
+)
+# "Homs and Hama provinces", "محافظتي حمص وحماة": a plural region word after two names.
+_REGIONS_AFTER = _fold_set("governorates", "provinces", "محافظتي", "محافظات")
+_AND = _fold_set("and", "و")
+# Words that contain a gazetteer name after a clitic but are not places: "لبنان" is not
+# "ل" + the village "بنان"; Lebanon itself is not in the gazetteer.
+NOT_PLACE_WORDS = _fold_set("لبنان", "ولبنان", "بلبنان", "للبنان", "فلبنان")
 _SETTLEMENT = _fold_set(
     "قرية", "بلدة", "مدينة", "حي", "مخيم", "ناحية", "village", "town", "city", "camp"
 )  # fmt: skip
@@ -77,10 +90,18 @@ class PlaceIndex:
     def _preceded(self, toks: Sequence[Tok], i: int, words: frozenset[str]) -> bool:
         return i > 0 and (toks[i - 1].norm in words or _bare(toks[i - 1].norm) in words)
 
+    def _coordinated_regions(self, toks: Sequence[Tok], last: int) -> bool:
+        """ "Homs and Hama provinces": the first name of a pair under a plural region word."""
+        if last + 1 >= len(toks) or toks[last + 1].norm not in _AND:
+            return False
+        return any(t.norm in _REGIONS_AFTER for t in toks[last + 2 : last + 6])
+
     def find(self, text: str) -> list[PlaceMatch]:
         toks = tokenise(text)
 
         def accept(place_id: int, first: int, last: int, skip: int) -> bool:
+            if skip and toks[first].norm in NOT_PLACE_WORDS:
+                return False
             name = "".join(t.norm for t in toks[first : last + 1])[skip:]
             if last == first and name in COMMON_WORD_NAMES:
                 return self._preceded(toks, first, _SETTLEMENT)
@@ -93,8 +114,10 @@ class PlaceIndex:
             # All places sharing this exact name: choose town or region by context.
             same = hit.alternatives
             if len(same) > 1:
-                want_region = self._preceded(toks, hit.first, _REGION_BEFORE) or (
-                    hit.last + 1 < len(toks) and toks[hit.last + 1].norm in _REGION_AFTER
+                want_region = (
+                    self._preceded(toks, hit.first, _REGION_BEFORE)
+                    or (hit.last + 1 < len(toks) and toks[hit.last + 1].norm in _REGION_AFTER)
+                    or self._coordinated_regions(toks, hit.last)
                 )
                 ranked = [p for p in same if self._region.get(p, False) == want_region]
                 place_id = (ranked or same)[0]
