@@ -43,8 +43,13 @@ pytest: install chromium
 
 test: lint types migrations-check pytest
 
+# Benchmarks, not tests: each prints ratios against a baseline measured in the same run and
+# writes its section of bench/RESULTS.md. The scan bench needs its own PostgreSQL database.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_corpus
 bench: install
-	@echo "No benchmarks yet: they land with the verification and API issues."
+	$(PY) bench/extraction_eval.py
+	@psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw bench_corpus || createdb -h 127.0.0.1 -U postgres bench_corpus
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/scan.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/celerybeat-schedule*

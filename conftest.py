@@ -44,6 +44,12 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
         yield worker
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Real hashing costs ~0.3 s per demo user; tests check roles, not password strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Load the gazetteer once into the test database; tests roll back to it. (Transactional

@@ -19,9 +19,17 @@ class WorkflowError(ValueError):
     """Refused; the message says why in one sentence and nothing was changed."""
 
 
+class NotAllowed(WorkflowError):
+    """The user's role does not permit the action."""
+
+
+class FourEyes(NotAllowed):
+    """The author of a review tried to publish it while four eyes are required."""
+
+
 def _require(user: Any, perm: str, doing: str) -> None:
     if not getattr(user, "is_authenticated", False) or not user.has_perm(perm):
-        raise WorkflowError(f"You are not allowed to {doing}.")
+        raise NotAllowed(f"You are not allowed to {doing}.")
 
 
 def _rationale(text: str, what: str = "A rationale") -> str:

@@ -1,0 +1,377 @@
+"""What the API shows and accepts. Read serializers render rows the views fetched with their
+relations already joined or prefetched; write serializers only validate input for one service or
+workflow call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import (
+    Actor,
+    Appearance,
+    Claim,
+    Event,
+    Flag,
+    Language,
+    Place,
+    Quantity,
+    Review,
+    Source,
+)
+from claims.services import EDITABLE_CLAIM_FIELDS
+
+# Reviews and ingested texts are in one of the two languages the desk works in.
+ARABIC_OR_ENGLISH = [(Language.ARABIC.value, "Arabic"), (Language.ENGLISH.value, "English")]
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`.")
+    message = serializers.CharField(help_text="One sentence saying what went wrong.")
+    # Declared fields are popped from the class, so this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False,
+        child=serializers.JSONField(),
+        help_text="Per-field messages, for invalid input.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    error = ErrorDetailSerializer()
+
+
+# ---- small nested shapes ------------------------------------------------------------------
+
+
+class PlaceBriefSerializer(serializers.ModelSerializer[Place]):
+    class Meta:
+        model = Place
+        fields = ["id", "name", "name_ar"]
+
+
+class ClaimantSerializer(serializers.ModelSerializer[Actor]):
+    class Meta:
+        model = Actor
+        fields = ["id", "name", "name_ar", "kind", "party_to_conflict", "reliability"]
+
+
+class SourceBriefSerializer(serializers.ModelSerializer[Source]):
+    url = serializers.CharField(source="canonical_url")
+    publisher = serializers.CharField(source="publisher.name", allow_null=True, default=None)
+
+    class Meta:
+        model = Source
+        fields = ["id", "url", "publisher", "is_placeholder"]
+
+
+class AppearanceSerializer(serializers.ModelSerializer[Appearance]):
+    source = SourceBriefSerializer()  # type: ignore[assignment]
+    via = SourceBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = Appearance
+        fields = ["id", "source", "via", "quote", "verb"]
+
+
+class QuantitySerializer(serializers.ModelSerializer[Quantity]):
+    class Meta:
+        model = Quantity
+        fields = ["id", "item", "low", "high", "qualifier", "approximate", "text"]
+
+
+class FlagBriefSerializer(serializers.ModelSerializer[Flag]):
+    class Meta:
+        model = Flag
+        fields = ["id", "kind", "severity", "detail"]
+
+
+# ---- resources ----------------------------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer[Review]):
+    reviewer = serializers.CharField(source="reviewer.get_username")
+    published_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "claim",
+            "verdict",
+            "rationale",
+            "evidence_links",
+            "language",
+            "reviewer",
+            "created_at",
+            "published",
+            "published_at",
+            "published_by",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_published_by(self, review: Review) -> str | None:
+        return review.published_by.get_username() if review.published_by else None
+
+
+class ClaimListSerializer(serializers.ModelSerializer[Claim]):
+    claimant = ClaimantSerializer()
+    places = PlaceBriefSerializer(many=True)
+    open_flag_count = serializers.IntegerField(help_text="Open flags about this claim.")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "slug",
+            "claimant",
+            "language",
+            "text",
+            "text_en",
+            "stance",
+            "stated_at",
+            "event_start",
+            "event_end",
+            "event",
+            "places",
+            "tags",
+            "state",
+            "verdict",
+            "priority",
+            "version",
+            "open_flag_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ClaimDetailSerializer(ClaimListSerializer):
+    """The claim with its chain: the view passes `chain` (selectors.chain_for_claim) in the
+    context so it is computed once."""
+
+    quantities = QuantitySerializer(many=True)
+    appearances = AppearanceSerializer(many=True)
+    roots = serializers.SerializerMethodField()
+    independent_root_count = serializers.SerializerMethodField()
+    open_flags = FlagBriefSerializer(many=True)
+    latest_review = serializers.SerializerMethodField()
+
+    class Meta(ClaimListSerializer.Meta):
+        fields = [
+            *ClaimListSerializer.Meta.fields,
+            "text_ar",
+            "priority_reasons",
+            "quantities",
+            "appearances",
+            "roots",
+            "independent_root_count",
+            "open_flags",
+            "latest_review",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_roots(self, claim: Claim) -> list[int]:
+        """Ids of the sources at the end of the chain (they cite nothing upstream)."""
+        return sorted(self.context["chain"].report.roots)
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_independent_root_count(self, claim: Claim) -> int:
+        return int(self.context["chain"].report.independent_root_count)
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_latest_review(self, claim: Claim) -> dict[str, Any] | None:
+        reviews = claim.reviews_newest_first  # type: ignore[attr-defined]
+        return ReviewSerializer(reviews[0]).data if reviews else None
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    url = serializers.CharField(source="canonical_url")
+    publisher = ClaimantSerializer(allow_null=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "publisher",
+            "author",
+            "kind",
+            "language",
+            "published_at",
+            "retrieved_at",
+            "title",
+            "text",
+            "text_sha256",
+            "archive_url",
+            "http_status",
+            "is_placeholder",
+            "last_checked_at",
+            "last_check_error",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ActorSerializer(serializers.ModelSerializer[Actor]):
+    class Meta:
+        model = Actor
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "name_ar",
+            "aliases",
+            "kind",
+            "parent",
+            "party_to_conflict",
+            "side",
+            "reliability",
+            "domains",
+            "is_proposed",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer[Event]):
+    places = PlaceBriefSerializer(many=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "title_ar",
+            "start",
+            "end",
+            "places",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class FlagSerializer(serializers.ModelSerializer[Flag]):
+    claims: serializers.PrimaryKeyRelatedField[Claim] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    sources: serializers.PrimaryKeyRelatedField[Source] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "kind",
+            "severity",
+            "state",
+            "claims",
+            "sources",
+            "detail",
+            "dismissed_reason",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+        ]
+
+
+# ---- input --------------------------------------------------------------------------------
+
+
+class ClaimUpdateSerializer(serializers.Serializer[Any]):
+    """A partial edit of the fields in services.EDITABLE_CLAIM_FIELDS, with the reason the
+    history keeps."""
+
+    text = serializers.CharField(required=False, max_length=20000)
+    text_en = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    text_ar = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    stance = serializers.ChoiceField(choices=Claim.Stance.choices, required=False)
+    stated_at = serializers.DateField(required=False, allow_null=True)
+    event_start = serializers.DateField(required=False, allow_null=True)
+    event_end = serializers.DateField(required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why the claim is changed; kept in its history."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = set(self.initial_data) if isinstance(self.initial_data, dict) else set()
+        unknown = sent - EDITABLE_CLAIM_FIELDS - {"reason"}
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["This field cannot be edited through the API."] for name in unknown}
+            )
+        if not set(attrs) - {"reason"}:
+            raise serializers.ValidationError(
+                f"Send at least one of {', '.join(sorted(EDITABLE_CLAIM_FIELDS))} to change."
+            )
+        return attrs
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.validated_data.items() if k != "reason"}
+
+
+class ReviewCreateSerializer(serializers.Serializer[Any]):
+    verdict = serializers.ChoiceField(choices=Claim.Verdict.choices)
+    rationale = serializers.CharField(max_length=20000, help_text="Required; why this verdict.")
+    evidence_links = serializers.ListField(
+        child=serializers.URLField(max_length=2000), required=False, default=list, max_length=50
+    )
+    language = serializers.ChoiceField(
+        choices=ARABIC_OR_ENGLISH, required=False, default=Language.ENGLISH
+    )
+    expected_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Refuse (409) if the claim is no longer at this version.",
+    )
+
+
+class DismissSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, help_text="Required; why the flag is wrong.")
+
+
+class IngestRequestSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(required=False, max_length=500_000)
+    url = serializers.URLField(required=False, max_length=2000)
+    language = serializers.ChoiceField(choices=ARABIC_OR_ENGLISH, required=False, allow_null=True)
+    published = serializers.DateField(required=False, allow_null=True)
+    publisher = serializers.CharField(required=False, allow_null=True, max_length=200)
+    via = serializers.ListField(
+        child=serializers.URLField(max_length=2000), required=False, default=list, max_length=20
+    )
+    accept = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("text" in attrs) == ("url" in attrs):
+            raise serializers.ValidationError("Send either text or url, not both or neither.")
+        return attrs
+
+
+class IngestAcceptedSerializer(serializers.Serializer[Any]):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending"])
+    status_url = serializers.CharField()
+
+
+class IngestStatusSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=["pending", "running", "done", "refused", "failed"])
+    error = serializers.CharField(required=False, help_text="Why it was refused or failed.")
+    source = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="The stored source (`ingest --json` shape)."
+    )
+    claims = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="The proposed claims (`ingest --json` shape).",
+    )

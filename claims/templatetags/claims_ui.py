@@ -1,0 +1,116 @@
+"""Template helpers of the editor UI: translated labels for the stored choice values, which the
+models keep as plain English, and the field names shown in history and conflicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+LABELS: dict[str, dict[str, Any]] = {
+    "state": {
+        "new": _("New"),
+        "in_review": _("In review"),
+        "reviewed": _("Reviewed"),
+        "published": _("Published"),
+        "needs_info": _("Needs information"),
+    },
+    "verdict": {
+        "unverified": _("Unverified"),
+        "confirmed": _("Confirmed"),
+        "likely_true": _("Likely true"),
+        "contested": _("Contested"),
+        "misleading": _("Misleading"),
+        "likely_false": _("Likely false"),
+        "false": _("False"),
+        "unassessable": _("Unassessable"),
+    },
+    "stance": {
+        "asserts": _("Asserts"),
+        "denies": _("Denies"),
+        "claims_responsibility": _("Claims responsibility"),
+        "admits": _("Admits"),
+    },
+    "flag_kind": {
+        "quantity_conflict": _("Quantity conflict"),
+        "date_conflict": _("Date conflict"),
+        "place_conflict": _("Place conflict"),
+        "denial": _("Denial"),
+        "single_root": _("Single root (circular reporting)"),
+        "partisan_only": _("Partisan sources only"),
+        "unsourced": _("Unsourced"),
+        "quote_not_in_source": _("Quote not in source"),
+        "unverified_stale": _("Unverified past deadline"),
+        "source_unreachable": _("Source unreachable"),
+        "source_changed": _("Source changed"),
+    },
+    "severity": {
+        "info": _("Info"),
+        "minor": _("Minor"),
+        "major": _("Major"),
+        "critical": _("Critical"),
+    },
+    "actor_kind": {
+        "government": _("Government"),
+        "military": _("Military"),
+        "armed_group": _("Armed group"),
+        "media": _("Media outlet"),
+        "wire": _("Wire agency"),
+        "ngo": _("NGO"),
+        "think_tank": _("Think tank"),
+        "person": _("Person"),
+        "social_account": _("Social media account"),
+        "anonymous": _("Unnamed sources"),
+    },
+    "reliability": {
+        "A": _("A – completely reliable"),
+        "B": _("B – usually reliable"),
+        "C": _("C – fairly reliable"),
+        "D": _("D – not usually reliable"),
+        "E": _("E – unreliable"),
+        "F": _("F – reliability cannot be judged"),
+    },
+    "language": {"ar": _("Arabic"), "en": _("English"), "other": _("Other")},
+    "field": {
+        "text": _("Original text"),
+        "text_en": _("English translation"),
+        "text_ar": _("Arabic translation"),
+        "stance": _("Stance"),
+        "stated_at": _("Stated on"),
+        "event_start": _("Event start"),
+        "event_end": _("Event end"),
+        "state": _("State"),
+        "verdict": _("Verdict"),
+        "assigned_to": _("Assigned to"),
+        "tags": _("Tags"),
+        "event": _("Event"),
+        "language": _("Language"),
+        "claimant": _("Claimant"),
+    },
+    "activity": {"claim": _("Claim"), "review": _("Review"), "flag": _("Flag")},
+    "change": {"+": _("created"), "~": _("changed"), "-": _("deleted")},
+}
+
+
+def label_for(kind: str, value: Any) -> Any:
+    return LABELS.get(kind, {}).get(value, value)
+
+
+@register.filter
+def label(value: Any, kind: str) -> Any:
+    """`{{ claim.state|label:"state" }}` → the translated label of a stored value."""
+    return label_for(kind, value)
+
+
+@register.filter
+def field_value(value: Any, field_name: str) -> Any:
+    """A history value shown as its label when the field stores a choice (state, verdict…)."""
+    kind = field_name if field_name in ("state", "verdict", "stance") else ""
+    return label_for(kind, value) if kind else value
+
+
+def choices(kind: str) -> list[tuple[str, Any]]:
+    return list(LABELS[kind].items())
