@@ -38,8 +38,14 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
     """A real Celery worker thread consuming from the real Redis broker."""
     from celery.contrib.testing.worker import start_worker
 
+    from tests.support import forget_broker_connections
     from tracker.celery import app
 
+    # Another test may have pointed the app at a Redis of its own; start from the settings.
+    app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL, result_backend=settings.CELERY_RESULT_BACKEND
+    )
+    forget_broker_connections()
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING") as worker:
         yield worker
 

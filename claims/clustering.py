@@ -40,7 +40,7 @@ class ClaimSketch:
     numbers: frozenset[int]  # low bounds of its quantities (helps match a translation)
     places: frozenset[int]  # the claim's own place ids
     place_lineage: frozenset[int]  # its places plus all their ancestors' ids
-    region: frozenset[int]  # governorate-level ancestors (or the place, if governorate/country)
+    region: frozenset[int]  # governorates its places lie in; empty if placed only country-wide
     start: date | None  # event window start, else stated_at
     end: date | None
     text: str  # original (Arabic or English)
@@ -79,6 +79,9 @@ NUMBER_DRIFT_FROM = 10
 # Window cap for blocking: a claim about "October" would otherwise sit in every weekly block;
 # past this many buckets only the buckets at both ends of the window are emitted.
 MAX_BUCKETS = 10
+# Blocks up to this size are compared all against all; larger ones only by date neighbourhood.
+# 30 keeps a block of one region-week whole and cuts the pairs at 100k claims to a third.
+MAX_BLOCK = 30
 # Wording keys per script: few enough that a claim sits in a handful of word blocks.
 WORDING_KEYS_PER_SCRIPT = 3
 NUMBER_KEYS = 2
@@ -278,7 +281,7 @@ def _document_frequency(sketches: Sequence[ClaimSketch]) -> Counter[str]:
 def candidate_pairs(
     sketches: Sequence[ClaimSketch],
     *,
-    max_block: int = 200,
+    max_block: int = MAX_BLOCK,
     bucket_days: int = 7,
     window: int = NEIGHBOURHOOD_WINDOW,
 ) -> Iterator[tuple[int, int]]:

@@ -275,12 +275,12 @@ class Gazetteer:
             kinds[place_id] = kind
         return cls(ancestors=ancestors, kinds=kinds)
 
-    def region(self, place: int) -> int:
-        """The governorate a place lies in (or the place itself above that level)."""
+    def region(self, place: int) -> int | None:
+        """The governorate a place lies in; None for a country (or a place abroad)."""
         for candidate in (place, *self.ancestors.get(place, ())):
             if self.kinds.get(candidate) == "governorate":
                 return candidate
-        return place
+        return None
 
 
 def sketch(facts: ClaimFacts, row: dict[str, Any], gazetteer: Gazetteer, fixed: bool) -> Any:
@@ -294,7 +294,9 @@ def sketch(facts: ClaimFacts, row: dict[str, Any], gazetteer: Gazetteer, fixed: 
         numbers=frozenset(q.low for q in facts.quantities),
         places=facts.place_ids,
         place_lineage=frozenset(lineage),
-        region=frozenset(gazetteer.region(p) for p in facts.place_ids),
+        region=frozenset(
+            r for r in (gazetteer.region(p) for p in facts.place_ids) if r is not None
+        ),
         start=facts.event_start or facts.stated_at,
         end=facts.event_end or facts.event_start or facts.stated_at,
         text=facts.text,

@@ -95,9 +95,7 @@ def publish_review(*, review_id: int, by: Any) -> Review:
     if review.published:
         raise WorkflowError("This review is already published.")
     if settings.TRACKER_FOUR_EYES and review.reviewer_id == by.pk:
-        raise WorkflowError(
-            "Four eyes: a review must be published by someone other than its author."
-        )
+        raise FourEyes("Four eyes: a review must be published by someone other than its author.")
     latest = review.claim.reviews.order_by("-created_at", "-id").first()
     if latest is not None and latest.pk != review.pk:
         raise WorkflowError("A newer review of this claim exists; publish that one instead.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from typing import Any
 
 import pytest
 
@@ -23,3 +25,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def forget_broker_connections() -> None:
+    """Drop the Celery app's cached broker pool, producer pool and result backend, so the next
+    task sent connects to whatever `conf` says now (Celery has no public API for this). Tests
+    that point the app at another Redis call it before and after."""
+    from tracker.celery import app as celery_app
+
+    app: Any = celery_app
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    with contextlib.suppress(AttributeError):
+        del app._local.backend

@@ -73,8 +73,7 @@ def _lineage(place: int) -> set[int]:
 
 
 def _region(place: int) -> set[int]:
-    if place in GOVERNORATES or place in COUNTRIES:
-        return {place}
+    # A claim placed only country-wide ("southern Syria") has no region.
     return _lineage(place) & GOVERNORATES
 
 

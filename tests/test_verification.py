@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from claims import verification
 from claims.models import Actor, Appearance, Claim, Flag, PendingCheck, Place, Quantity, Source
-from tests.support import free_port
+from tests.support import forget_broker_connections, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -208,10 +208,12 @@ def test_the_outbox_sweep_keeps_the_work_while_the_broker_is_down(seeded, settin
     closed = f"redis://127.0.0.1:{free_port()}/0"
     previous = app.conf.broker_url
     app.conf.broker_url = closed
+    forget_broker_connections()
     try:
         assert verification.sweep_outbox() == 0
     finally:
         app.conf.broker_url = previous
+        forget_broker_connections()
     pending = PendingCheck.objects.get(claim=claim)
     assert pending.enqueued_at is None and pending.attempts == 1
 

@@ -27,7 +27,7 @@ from claims import tasks, verification
 from claims.models import Actor, Appearance, Claim, Flag, PendingCheck, Quantity, Source
 from scripts.run import redis_server_binary
 from tests.factories import AppearanceFactory, ClaimFactory
-from tests.support import free_port
+from tests.support import forget_broker_connections, free_port
 from tracker.celery import app as celery_app
 
 pytestmark = pytest.mark.integration
@@ -107,19 +107,6 @@ class RedisServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
-
-
-def forget_broker_connections() -> None:
-    """Drop the app's cached broker pool, producer pool and result backend, so the next task sent
-    connects to whatever `conf` says now (Celery has no public API for this)."""
-    app: Any = celery_app
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
-    with contextlib.suppress(AttributeError):
-        del app._local.backend
 
 
 @pytest.fixture
