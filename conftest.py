@@ -42,10 +42,11 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
     from tracker.celery import app
 
     # Another test may have pointed the app at a Redis of its own; start from the settings.
-    app.conf.update(
-        broker_url=settings.CELERY_BROKER_URL, result_backend=settings.CELERY_RESULT_BACKEND
-    )
-    forget_broker_connections()
+    if app.conf.broker_url != settings.CELERY_BROKER_URL:
+        app.conf.update(
+            broker_url=settings.CELERY_BROKER_URL, result_backend=settings.CELERY_RESULT_BACKEND
+        )
+        forget_broker_connections()
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING") as worker:
         yield worker
 
