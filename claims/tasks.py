@@ -84,6 +84,27 @@ def recheck_source(source_id: int) -> dict[str, int]:
     return verification.recheck_source(source_id).as_dict()
 
 
+def _ingest(
+    service: Any, *, published: str | None, user_id: int | None, **options: Any
+) -> dict[str, Any]:
+    """Run an ingestion service for a task: the outcome, a refusal included, is the task's
+    result, which the ingest page and the API poll."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from claims.ingestion import IngestError
+
+    by = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
+    try:
+        result = service(
+            published=dt.date.fromisoformat(published) if published else None, by=by, **options
+        )
+    except IngestError as exc:
+        return {"status": "refused", "error": str(exc)}
+    return {"status": "done", **result.as_dict()}
+
+
 @shared_task(**RETRY, soft_time_limit=45, time_limit=60)
 def ingest_url(
     url: str,
@@ -95,29 +116,19 @@ def ingest_url(
     accept: bool = False,
     user_id: int | None = None,
 ) -> dict[str, Any]:
-    """Fetch and ingest on the fetch queue. The outcome, a refusal included, is the task's
-    result, which the ingest page and the API poll."""
-    import datetime as dt
+    """Fetch and ingest, on the fetch queue."""
+    from claims.ingestion import ingest_url as service
 
-    from django.contrib.auth import get_user_model
-
-    from claims.ingestion import IngestError
-    from claims.ingestion import ingest_url as ingest
-
-    by = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
-    try:
-        result = ingest(
-            url=url,
-            language=language,
-            published=dt.date.fromisoformat(published) if published else None,
-            publisher=publisher,
-            via_urls=via_urls or [],
-            accept=accept,
-            by=by,
-        )
-    except IngestError as exc:
-        return {"status": "refused", "error": str(exc)}
-    return {"status": "done", **result.as_dict()}
+    return _ingest(
+        service,
+        url=url,
+        language=language,
+        published=published,
+        publisher=publisher,
+        via_urls=via_urls or [],
+        accept=accept,
+        user_id=user_id,
+    )
 
 
 @shared_task(**RETRY, soft_time_limit=45, time_limit=60)
@@ -131,25 +142,16 @@ def ingest_text(
     accept: bool = False,
     user_id: int | None = None,
 ) -> dict[str, Any]:
-    """Pasted text, extracted off the web process; same result shape as ingest_url."""
-    import datetime as dt
+    """Pasted text, extracted off the web process."""
+    from claims.ingestion import ingest_text as service
 
-    from django.contrib.auth import get_user_model
-
-    from claims.ingestion import IngestError
-    from claims.ingestion import ingest_text as ingest
-
-    by = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
-    try:
-        result = ingest(
-            text=text,
-            language=language,
-            published=dt.date.fromisoformat(published) if published else None,
-            publisher=publisher,
-            via_urls=via_urls or [],
-            accept=accept,
-            by=by,
-        )
-    except IngestError as exc:
-        return {"status": "refused", "error": str(exc)}
-    return {"status": "done", **result.as_dict()}
+    return _ingest(
+        service,
+        text=text,
+        language=language,
+        published=published,
+        publisher=publisher,
+        via_urls=via_urls or [],
+        accept=accept,
+        user_id=user_id,
+    )

@@ -11,20 +11,18 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import redis
 from celery import Celery
 
 from claims.selectors import HEARTBEAT_KEY
-from tests.support import free_port, require_service
+from tests.support import LoggedProcess, free_port, require_service, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +33,6 @@ MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
-T = TypeVar("T")
-
 
 def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
     try:
@@ -44,18 +40,6 @@ def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, log: Callable[[], str]) -> T:
-    """Poll `check` until it returns something truthy; fail with the supervisor's output if the
-    deadline passes, so a failure says what the processes printed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"Gave up after {timeout:.0f} s waiting for {what}. Output:\n{log()[-4000:]}")
 
 
 def readiness(port: int) -> dict[str, object] | None:
@@ -95,31 +79,11 @@ def leftovers(group: int, ports: list[int]) -> list[str]:
     ]
 
 
-class Supervisor:
+class Supervisor(LoggedProcess):
     """scripts/run.py in its own session, with its output (and its children's) collected."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        # A new session, so the test can signal the supervisor alone and clean up its whole group.
-        self.proc = subprocess.Popen(
-            [PYTHON, "scripts/run.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._lines: list[str] = []
-        # The pipe must be drained continuously: Celery logs a lot and a full pipe blocks it.
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self._lines.append(raw.decode(errors="replace"))
-
-    def output(self) -> str:
-        return "".join(self._lines)
+        super().__init__([PYTHON, "scripts/run.py"], cwd=ROOT, env=env)
 
     def wait_for_output(self, *needles: str, timeout: float = STARTUP_TIMEOUT) -> str:
         return wait_for(

@@ -12,11 +12,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import pytest
 import redis
@@ -27,7 +26,7 @@ from claims import tasks, verification
 from claims.models import Actor, Appearance, Claim, Flag, PendingCheck, Quantity, Source
 from scripts.run import redis_server_binary
 from tests.factories import AppearanceFactory, ClaimFactory
-from tests.support import forget_broker_connections, free_port
+from tests.support import LoggedProcess, forget_broker_connections, free_port, wait_for
 from tracker.celery import app as celery_app
 
 pytestmark = pytest.mark.integration
@@ -41,19 +40,6 @@ PYTHON = sys.executable
 VISIBILITY_TIMEOUT_S = 5
 AL_NABA_ISSUE = "al-naba-2025-11-27"
 MOI_STATEMENT = "syrian-moi-statement-al-dumayr-arrest"
-
-T = TypeVar("T")
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, log: Callable[[], str]) -> T:
-    """Poll `check` until it returns something truthy; fail with `log()` if the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"Gave up after {timeout:.0f} s waiting for {what}.\n{log()[-4000:]}")
 
 
 def nothing() -> str:
@@ -137,7 +123,7 @@ def the_test_database_url() -> str:
     return f"postgres://{db['USER'] or 'postgres'}{password}@{host}:{port}/{db['NAME']}"
 
 
-class Worker:
+class Worker(LoggedProcess):
     """`celery worker` in its own session, one prefork child, its output collected; killing it
     SIGKILLs the whole process group, as an OOM kill or a lost machine would."""
 
@@ -150,7 +136,7 @@ class Worker:
             DJANGO_SETTINGS_MODULE="tracker.settings",
             PYTHONUNBUFFERED="1",
         )
-        self.proc = subprocess.Popen(
+        super().__init__(
             [
                 *(PYTHON, "-m", "celery", "-A", "tracker", "worker", "-Q", "checks"),
                 *("-c", "1", "--prefetch-multiplier=1", "-P", "prefork", "--loglevel=INFO"),
@@ -159,22 +145,7 @@ class Worker:
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        self._lines: list[str] = []
-        # The pipe must be drained continuously: Celery logs a lot and a full pipe blocks it.
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self._lines.append(raw.decode(errors="replace"))
-
-    def output(self) -> str:
-        return "".join(self._lines)
 
     def wait_until_ready(self, timeout: float = 30) -> None:
         wait_for(lambda: " ready." in self.output(), timeout, "the worker to start", self.output)
