@@ -310,7 +310,12 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["-priority", "-stated_at", "id"]
-        indexes = [models.Index(fields=["state", "verdict"], name="claim_state_verdict")]
+        indexes = [
+            models.Index(fields=["state", "verdict"], name="claim_state_verdict"),
+            # A check looks for claims dated near its own: range scans on these.
+            models.Index(fields=["event_start", "event_end"], name="claim_event_window"),
+            models.Index(fields=["stated_at"], name="claim_stated_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(event_start__isnull=True)

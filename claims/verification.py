@@ -56,6 +56,7 @@ CHUNK = 2000
 # How far around a claim check_claim looks for claims of the same happening: clustering joins
 # windows at most 2 days apart and keeps a cluster within 4 days of its longest window.
 NEIGHBOURHOOD_DAYS = 4
+LONGEST_WINDOW_DAYS = 62
 
 
 @dataclass
@@ -147,23 +148,27 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
 
     appearances: dict[int, list[AppearanceFact]] = defaultdict(list)
     via_ids: set[int] = set()
-    a_rows = Appearance.objects.values_list(
-        "claim_id",
-        "source_id",
-        "via_id",
-        "quote",
-        "verb",
-        "source__publisher_id",
-        "source__canonical_url",
-        "source__publisher__kind",
-        "via__publisher_id",
-        "source__publisher__name",
-    ).order_by("claim_id", "id")
+    a_rows = list(
+        _rows(
+            Appearance.objects.values_list(
+                "claim_id", "source_id", "via_id", "quote", "verb"
+            ).order_by("claim_id", "id"),
+            ids,
+        )
+    )
+    # Sources in a query of their own: joining them into the appearance query made PostgreSQL
+    # hash the whole source table for a check of a hundred claims.
+    source_ids = sorted({r[1] for r in a_rows} | {r[2] for r in a_rows if r[2] is not None})
+    source_info: dict[int, tuple[int | None, str, str | None, str]] = {}
+    for chunk in _chunked(source_ids):
+        for row in Source.objects.filter(pk__in=chunk).values_list(
+            "id", "publisher_id", "canonical_url", "publisher__kind", "publisher__name"
+        ):
+            source_info[row[0]] = (row[1], row[2], row[3], row[4] or "")
     outlet: dict[int, str] = {}
-    for claim_id, source_id, via_id, quote, verb, publisher, url, kind, via_pub, name in _rows(
-        a_rows, ids
-    ):
-        outlet.setdefault(claim_id, name or "")
+    for claim_id, source_id, via_id, quote, verb in a_rows:
+        publisher, url, kind, name = source_info[source_id]
+        outlet.setdefault(claim_id, name)
         appearances[claim_id].append(
             AppearanceFact(
                 source_id=source_id,
@@ -173,7 +178,7 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
                 source_publisher_id=publisher,
                 source_url=url,
                 source_is_anonymous=publisher is None or kind == Actor.Kind.ANONYMOUS,
-                via_publisher_id=via_pub,
+                via_publisher_id=source_info[via_id][0] if via_id is not None else None,
             )
         )
         if via_id is not None:
@@ -580,7 +585,10 @@ def neighbourhood(claim_id: int) -> set[int]:
     when = claim.event_start or claim.stated_at or claim.created_at.date()
     until = claim.event_end or when
     window = dt.timedelta(days=NEIGHBOURHOOD_DAYS)
-    dated = Q(event_start__lte=until + window, event_end__gte=when - window) | Q(
+    # The lower bound on event_start lets the index do the work; a window longer than
+    # LONGEST_WINDOW_DAYS is left to the nightly scan.
+    earliest = when - window - dt.timedelta(days=LONGEST_WINDOW_DAYS)
+    dated = Q(event_start__range=(earliest, until + window), event_end__gte=when - window) | Q(
         stated_at__range=(when - window, until + window)
     )
     nearby = Claim.objects.filter(dated)
