@@ -426,13 +426,9 @@ def report(totals: dict[str, Count], rates: dict[str, float] | None, repeat: int
 
 def write_section(section: str, path: Path = RESULTS_PATH) -> None:
     """Replace this script's section of RESULTS.md (or append it); other sections stay."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    from bench.results import write_section as write
+
+    write(SECTION, section, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -270,11 +270,14 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+SECTION = "## Scan (bench/scan.py)"
+
+
 def render(
     env: dict[str, str], results: list[SizeResult], baseline: Baseline | None, seed: int
 ) -> str:
     lines = [
-        "# Scan benchmark results",
+        SECTION,
         "",
         "Produced by `.venv/bin/python bench/scan.py` (see bench/README.md); do not edit by hand.",
         "",
@@ -295,7 +298,7 @@ def render(
             f"| {r.check_queries_median:.0f} | {r.false_flags} "
             f"| {r.clean_intact}/{r.clean_events} |"
         )
-    lines += ["", "## Recall of planted cases (found / planted)", ""]
+    lines += ["", "### Recall of planted cases (found / planted)", ""]
     kinds = sorted({k for r in results for k in r.recall})
     lines.append("| kind | " + " | ".join(f"{r.size}" for r in results) + " |")
     lines.append("|---|" + "---|" * len(results))
@@ -307,10 +310,10 @@ def render(
     for r in results:
         if r.missed:
             lines += ["", f"Missed at {r.size}:", *(f"- {m}" for m in r.missed[:20])]
-    lines += ["", "## Open flags by kind", ""]
+    lines += ["", "### Open flags by kind", ""]
     for r in results:
         lines.append(f"- {r.size}: " + ", ".join(f"{k} {n}" for k, n in r.flags.items()))
-    lines += ["", "## Targets", ""]
+    lines += ["", "### Targets", ""]
     by_size = {r.size: r for r in results}
     small, large = by_size.get(10_000), by_size.get(100_000)
     if small and large:
@@ -370,7 +373,9 @@ def main() -> None:
         run_size(args.baseline_size, args.seed)
         baseline = naive_baseline(args.baseline_size, args.seed)
     text = render(env, results, baseline, args.seed)
-    args.out.write_text(text, "utf-8")
+    from bench.results import write_section
+
+    write_section(SECTION, text, args.out)
     print("\n" + text)
 
 
