@@ -430,11 +430,18 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
     """Store each claim's review-queue priority and the reasons for it."""
     severities: dict[int, list[str]] = defaultdict(list)
     ids = sorted(batch.facts)
-    open_links = Flag.claims.through.objects.filter(flag__state=Flag.State.OPEN).values_list(
-        "claim_id", "flag__severity"
-    )
-    for claim_id, severity in _rows(open_links, ids):
-        severities[claim_id].append(severity)
+    # Links first, then the flags by id: joining flags by state made PostgreSQL hash every open
+    # flag for a check of a few claims.
+    links = list(_rows(Flag.claims.through.objects.values_list("claim_id", "flag_id"), ids))
+    flag_ids = sorted({flag_id for _, flag_id in links})
+    severity_of: dict[int, str] = {}
+    for chunk in _chunked(flag_ids):
+        severity_of.update(
+            Flag.objects.filter(pk__in=chunk, state=Flag.State.OPEN).values_list("id", "severity")
+        )
+    for claim_id, flag_id in links:
+        if flag_id in severity_of:
+            severities[claim_id].append(severity_of[flag_id])
     scores: list[tuple[int, Any]] = []
     reasons_of: list[tuple[int, Any]] = []
     for claim_id, facts in batch.facts.items():
@@ -578,9 +585,9 @@ def scan_all(*, now: dt.datetime | None = None) -> ScanReport:
 
 
 def neighbourhood(claim_id: int) -> set[int]:
-    """The claims that could be about the same happening as this one: same region (or no place),
-    dates within NEIGHBOURHOOD_DAYS, plus its current event. A bounded, indexed query, so a check
-    of one claim costs the same with 100 or 100,000 claims stored."""
+    """The claims that could be about the same happening as this one: places on its line (or
+    none), dates within NEIGHBOURHOOD_DAYS, plus its current event. A bounded, indexed query, so
+    a check of one claim costs the same with 100 or 100,000 claims stored."""
     claim = Claim.objects.get(pk=claim_id)
     when = claim.event_start or claim.stated_at or claim.created_at.date()
     until = claim.event_end or when
@@ -594,15 +601,15 @@ def neighbourhood(claim_id: int) -> set[int]:
     nearby = Claim.objects.filter(dated)
     place_paths = list(claim.places.values_list("path", flat=True))
     if place_paths:
-        # Same governorate (the path's first two segments are country and governorate), or a
-        # place above the claim's own ("southern Syria" for a claim about Rif Dimashq).
-        in_region = Q(places__isnull=True)
+        # Only claims whose places lie on this claim's line can join it: its own places and
+        # what lies above them ("southern Syria") or below them (a quarter of the town), or no
+        # place at all. Two towns of one governorate never do (clustering's place rule).
+        on_the_line = Q(places__isnull=True)
         above: set[int] = set()
         for path in place_paths:
-            segments = path.strip("/").split("/")
-            in_region |= Q(places__path__startswith="/".join(segments[:2]) + "/")
-            above.update(int(s) for s in segments)
-        nearby = nearby.filter(in_region | Q(places__in=above))
+            on_the_line |= Q(places__path__startswith=path)
+            above.update(int(s) for s in path.strip("/").split("/"))
+        nearby = nearby.filter(on_the_line | Q(places__in=above))
     ids = set(nearby.values_list("id", flat=True)[:5000])
     if claim.event_id is not None:
         ids.update(Claim.objects.filter(event_id=claim.event_id).values_list("id", flat=True))
