@@ -168,7 +168,9 @@ def _words(sketch: ClaimSketch) -> _Words:
     return _words_of(sketch.text, sketch.text_en)
 
 
-@lru_cache(maxsize=65536)
+# Big enough for every claim of one full scan (a smaller cache thrashed: 282k misses for 100k
+# claims); propose_events clears it when done, so a long-lived worker does not keep the texts.
+@lru_cache(maxsize=1 << 18)
 def _words_of(text: str, text_en: str) -> _Words:
     tokens = content_tokens(text) | content_tokens(text_en)
     arabic = frozenset(t for t in tokens if _ARABIC_LETTER.match(t))
@@ -508,6 +510,14 @@ def _event_key(cluster: _Cluster) -> str:
 
 
 def propose_events(sketches: Sequence[ClaimSketch]) -> list[ProposedEvent]:
+    """Events for the claims (see _propose_events); the word cache lives only for this call."""
+    try:
+        return _propose_events(sketches)
+    finally:
+        _words_of.cache_clear()
+
+
+def _propose_events(sketches: Sequence[ClaimSketch]) -> list[ProposedEvent]:
     """Group claims into proposed Events, one ProposedEvent per cluster (singletons included),
     ordered by smallest claim id.
 
