@@ -363,8 +363,15 @@ def test_a_worker_killed_mid_scan_leaves_exactly_the_flags_a_synchronous_scan_ma
         first.wait_until_ready()
 
         def first_chunk_done_and_next_one_taken() -> bool:
-            done = sum(s == "SUCCESS" for s in task_states(broker, task_ids).values())
-            return done >= 1 and undelivered_and_unacknowledged(broker)[1] == 1
+            states = task_states(broker, task_ids)
+            taken = [json.loads(raw)[0]["headers"]["id"] for raw in broker.hvals("unacked")]
+            # A finished chunk stays unacknowledged for a moment after its result is stored
+            # (acks_late); wait until the one held is a chunk still running.
+            return (
+                sum(s == "SUCCESS" for s in states.values()) >= 1
+                and len(taken) == 1
+                and states.get(taken[0]) != "SUCCESS"
+            )
 
         wait_for(first_chunk_done_and_next_one_taken, 30, "the first chunk", first.output)
         first.kill()
@@ -373,7 +380,9 @@ def test_a_worker_killed_mid_scan_leaves_exactly_the_flags_a_synchronous_scan_ma
     done_by_first = [t for t, s in task_states(broker, task_ids).items() if s == "SUCCESS"]
     assert 1 <= len(done_by_first) < len(chunks), "the kill did not land in the middle of the scan"
     lost = [json.loads(raw)[0]["headers"]["id"] for raw in broker.hvals("unacked")]
-    assert len(lost) == 1 and lost[0] in task_ids and lost[0] not in done_by_first, lost
+    # Usually the lost chunk was still running; if it had just stored its result when the kill
+    # landed, it was still unacknowledged, so it is redone all the same.
+    assert len(lost) == 1 and lost[0] in task_ids, lost
 
     # A worker restores, when it starts, the delivered messages older than the visibility
     # timeout; after that kombu looks again only every ~100 s (see the report). So the new worker
