@@ -3,10 +3,12 @@ appearances, quantities and drawn source chain, and read-only history with who a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminTextareaWidget, AdminTextInputWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -16,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims import chains, selectors
+from claims import chains, selectors, webhooks
 from claims.extraction.arabic import normalise
 from claims.models import (
     Actor,
@@ -28,6 +30,9 @@ from claims.models import (
     Quantity,
     Review,
     Source,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscriber,
 )
 
 # Arabic and English are typed into the same fields: let each box follow its own text's direction.
@@ -224,3 +229,165 @@ class FlagAdmin(HistoryAdmin):
     list_filter = ["kind", "severity", "state"]
     search_fields = ["detail", "fingerprint"]
     readonly_fields = ["kind", "fingerprint", "evidence_hash", "detail", "claims", "sources"]
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookSubscriberForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscriber
+        fields = ["name", "url", "secret", "events", "active"]
+
+
+def _show_secret_once(request: HttpRequest, subscriber: WebhookSubscriber, secret: str) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "Signing secret for “{}”: <code>{}</code> — copy it now; it is not shown again.",
+            subscriber.name,
+            secret,
+        ),
+    )
+
+
+@admin.register(WebhookSubscriber)
+class WebhookSubscriberAdmin(admin.ModelAdmin):
+    form = WebhookSubscriberForm
+    list_display = ["name", "url", "event_list", "active", "created_by", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "url"]
+    list_select_related = ["created_by"]
+    readonly_fields = ["secret_state", "created_by", "created_at"]
+    actions = ["rotate_secret"]
+
+    def get_fields(
+        self, request: HttpRequest, obj: WebhookSubscriber | None = None
+    ) -> tuple[str, ...]:
+        if obj is None:
+            return ("name", "url", "secret", "events", "active")
+        # The secret is never put back into a page once created.
+        return ("name", "url", "events", "active", "secret_state", "created_by", "created_at")
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: WebhookSubscriber | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if obj is not None:
+            kwargs["fields"] = ["name", "url", "events", "active"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="Events")
+    def event_list(self, subscriber: WebhookSubscriber) -> str:
+        return ", ".join(subscriber.events)
+
+    @admin.display(description="Secret")
+    def secret_state(self, subscriber: WebhookSubscriber) -> str:
+        return "Set. Use the “Rotate secret” action to replace it (the new one is shown once)."
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookSubscriber, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        if not change:
+            _show_secret_once(request, obj, obj.secret)
+
+    @admin.action(description="Rotate secret (shows the new one once)")
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookSubscriber]) -> None:
+        for subscriber in queryset:
+            _show_secret_once(
+                request, subscriber, webhooks.rotate_secret(subscriber_id=subscriber.pk)
+            )
+
+
+DELIVERY_FIELDS = (
+    "subscriber",
+    "event",
+    "review",
+    "delivery_id",
+    "state",
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "attempts_table",
+    "payload_json",
+    "created_at",
+    "last_attempt_at",
+    "finished_at",
+)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, except for sending failed deliveries again."""
+
+    list_display = [
+        "created_at",
+        "event",
+        "subscriber",
+        "state",
+        "attempts",
+        "last_status_code",
+        "short_error",
+        "finished_at",
+    ]
+    list_filter = ["state", "event", "subscriber"]
+    search_fields = ["=delivery_id", "subscriber__name", "last_error"]
+    list_select_related = ["subscriber"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = DELIVERY_FIELDS
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("claims.change_webhookdelivery")
+
+    @admin.display(description="Last error")
+    def short_error(self, delivery: WebhookDelivery) -> str:
+        return delivery.last_error[:100]
+
+    @admin.display(description="Attempts")
+    def attempts_table(self, delivery: WebhookDelivery) -> SafeString:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (a.get("at", ""), a.get("status") or "—", a.get("ms") or "—", a.get("error", ""))
+                for a in delivery.attempt_log
+            ),
+        )
+        return format_html(
+            "<table><tr><th>At</th><th>Status</th><th>ms</th><th>Error</th></tr>{}</table>", rows
+        )
+
+    @admin.display(description="Payload")
+    def payload_json(self, delivery: WebhookDelivery) -> SafeString:
+        text = json.dumps(delivery.payload, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html('<pre dir="auto">{}</pre>', text)
+
+    @admin.action(description="Send again (failed, or never attempted)", permissions=["redeliver"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        sent = webhooks.redeliver(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        skipped = queryset.count() - sent
+        messages.info(
+            request,
+            f"{sent} queued again; {skipped} left alone (delivered, still retrying, "
+            "or their subscriber is inactive).",
+        )

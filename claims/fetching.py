@@ -659,3 +659,113 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+# --- Posting (webhooks) ---------------------------------------------------------------------
+
+POST_USER_AGENT = "claim-tracker-webhooks/0.1"
+# A receiver's answer only goes into the delivery log; there is no reason to read more of it.
+POST_RESPONSE_KEEP = 2048
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What a server answered to a POST: any status (redirects are not followed)."""
+
+    url: str
+    status: int
+    reason: str
+    # The first POST_RESPONSE_KEEP bytes of the answer at most.
+    body: bytes
+
+
+def check_url(url: str) -> None:
+    """The checks that need no DNS, for a URL stored now and requested later (webhook
+    subscribers): http(s), no credentials, a host, and no literal non-public address. Raise
+    :class:`FetchRefused`. A name is not resolved here: what it points at may change, so the
+    address check proper happens at request time, in :func:`fetch` or :func:`post`."""
+    target = _parse_target(url, redirected=False)
+    address = _literal_address(target.host)
+    if address is not None:
+        why = _why_not_public(address, FetchPolicy())
+        if why is not None:
+            raise FetchRefused(f"The URL {url} points at {target.host}, {why}, so it is not used.")
+
+
+def _literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        # The odd IPv4 forms (2130706433, 0x7f.1, 0177.0.0.1) that getaddrinfo would read as
+        # addresses; inet_aton parses them without asking any resolver.
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    policy: FetchPolicy = FetchPolicy(),
+) -> Posted:
+    """POST ``body`` to ``url`` under the same address rules as :func:`fetch` (vetted after
+    DNS, connected to the vetted address, one deadline for everything) and return the answer,
+    whatever its status. Redirects are not followed: a POST that moved is the receiver's
+    misconfiguration, and following it would re-send the body somewhere nobody vetted for it.
+    Raise :class:`FetchRefused` (policy) or :class:`FetchFailed` (network, time)."""
+    deadline = _Deadline(policy.timeout_s, f"Posting to {url}")
+    connection: http.client.HTTPConnection | None = None
+    try:
+        target = _parse_target(url, redirected=False)
+        try:
+            addresses = _vet(
+                target.host, target.port, subject=f"The URL {url}", policy=policy, deadline=deadline
+            )
+        except FetchRefused as exc:
+            # _vet words its refusal for a fetch.
+            raise FetchRefused(
+                exc.reason.replace("it was not fetched", "nothing was sent")
+            ) from None
+        connection_class = (
+            _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        )
+        try:
+            connection = connection_class(
+                target.host, target.port, addresses=addresses, deadline=deadline
+            )
+            connection.putrequest("POST", target.path, skip_accept_encoding=True)
+            connection.putheader("User-Agent", POST_USER_AGENT)
+            for name, value in headers.items():
+                connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))
+            connection.putheader("Connection", "close")
+            connection.endheaders(body)
+            response = connection.getresponse()
+            kept = b""
+            while len(kept) < POST_RESPONSE_KEEP:
+                chunk = response.read1(POST_RESPONSE_KEEP - len(kept))
+                if not chunk or deadline.expired():
+                    break
+                kept += chunk
+            if deadline.expired():
+                raise deadline.timed_out()
+            return Posted(url=url, status=response.status, reason=response.reason, body=kept)
+        except http.client.InvalidURL:
+            raise FetchRefused(
+                f"The URL {target.url!r} contains characters that cannot be sent."
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if deadline.expired():
+                raise deadline.timed_out() from exc
+            raise FetchFailed(f"Posting to {target.url} failed: {_describe(exc)}.") from exc
+    finally:
+        if connection is not None:
+            connection.close()
+        deadline.finish()
+
+
+__all__ += ["POST_USER_AGENT", "Posted", "check_url", "post"]

@@ -5,6 +5,8 @@ and what the desk decided or found (Review, Flag). Vocabulary of ../shared/DESIG
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -537,3 +539,139 @@ class PendingCheck(models.Model):
 
     def __str__(self) -> str:
         return f"check of claim {self.claim_id} requested {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookEvent(models.TextChoices):
+    """What a webhook subscriber can ask to be told about."""
+
+    REVIEW_PUBLISHED = "review.published", "A review was published"
+    VERDICT_CHANGED = "verdict.changed", "A claim's published verdict changed"
+
+
+def validate_webhook_url(url: str) -> None:
+    """The checks a stored receiver URL can pass now (http(s), no credentials, no literal
+    non-public address); the address check proper is repeated after DNS at every delivery."""
+    # Imported here: the fetcher pulls in trafilatura, which model loading should not pay for.
+    from claims.fetching import FetchRefused, check_url
+
+    try:
+        check_url(url)
+    except FetchRefused as exc:
+        raise ValidationError(exc.reason, code="webhook_url") from None
+
+
+def validate_webhook_events(events: Any) -> None:
+    if not isinstance(events, list) or not events:
+        raise ValidationError("Choose at least one event.", code="webhook_events")
+    unknown = [e for e in events if e not in WebhookEvent.values]
+    if unknown:
+        known = ", ".join(WebhookEvent.values)
+        raise ValidationError(
+            f"Unknown event {unknown[0]!r}; the events are {known}.", code="webhook_events"
+        )
+
+
+class WebhookSubscriber(models.Model):
+    """A system that receives a signed JSON POST when a verdict is published or changes."""
+
+    name = models.CharField(max_length=200)
+    url = models.URLField(
+        max_length=2000,
+        validators=[validate_webhook_url],
+        help_text="Receiver URL (http or https, a public address).",
+    )
+    # Kept readable because every delivery is signed with it; shown once, when created.
+    secret = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Signing secret; leave empty to generate one. Shown only once.",
+    )
+    events = models.JSONField(
+        default=list,
+        validators=[validate_webhook_events],
+        help_text="Event names: " + ", ".join(WebhookEvent.values) + ".",
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(secret=""), name="webhooksubscriber_has_secret"),
+            models.CheckConstraint(condition=~Q(url=""), name="webhooksubscriber_has_url"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        # Never the secret, not even in a traceback.
+        return f"<WebhookSubscriber {self.pk}: {self.name} → {self.url}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._ensure_secret()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the constraint check of full_clean, which would refuse an empty secret.
+        self._ensure_secret()
+
+    def _ensure_secret(self) -> None:
+        if not self.secret:
+            self.secret = secrets.token_urlsafe(32)
+
+    def wants(self, event: str) -> bool:
+        return self.active and event in (self.events or [])
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one subscriber: the log of its attempts."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscriber = models.ForeignKey(
+        WebhookSubscriber, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    review = models.ForeignKey(
+        Review, null=True, blank=True, on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    # Sent as X-Tracker-Delivery and in the payload: receivers use it to drop duplicates, since
+    # a retry after a lost answer sends the same delivery again.
+    delivery_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    # One entry an attempt: {"at", "status", "error", "ms"}.
+    attempt_log = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="webhookdelivery_state"),
+        ]
+        constraints = [
+            # Publishing a review happens once, so each subscriber hears of it once per event.
+            models.UniqueConstraint(
+                fields=["subscriber", "review", "event"], name="webhookdelivery_once_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="pending") | Q(finished_at__isnull=False),
+                name="webhookdelivery_finished_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.subscriber_id} ({self.get_state_display()})"

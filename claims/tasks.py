@@ -11,12 +11,12 @@ import time
 from typing import Any
 
 import redis
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from claims import verification
+from claims import verification, webhooks
 from claims.selectors import HEARTBEAT_KEY
 
 RETRYABLE = (DatabaseError, redis.RedisError, ConnectionError)
@@ -155,3 +155,23 @@ def ingest_text(
         accept=accept,
         user_id=user_id,
     )
+
+
+# Own retry schedule: a receiver's 500 or timeout is retried with backoff (webhooks.backoff_s),
+# a refused address never is. RETRY's autoretry still covers database and broker hiccups.
+@shared_task(
+    **(RETRY | {"max_retries": webhooks.MAX_RETRIES}),
+    bind=True,
+    ignore_result=True,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def deliver_webhook(self: Task[Any, Any], delivery_id: int) -> str:
+    """One attempt at a webhook delivery, on the fetch queue; the last allowed retry fails it."""
+    retries = self.request.retries
+    outcome = webhooks.deliver(
+        delivery_id=delivery_id, final_attempt=retries >= webhooks.MAX_RETRIES
+    )
+    if outcome == "retry":
+        raise self.retry(countdown=webhooks.backoff_s(retries))
+    return outcome

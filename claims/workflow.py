@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from claims import webhooks
 from claims.models import Claim, Flag, Review
 
 
@@ -108,6 +109,8 @@ def publish_review(*, review_id: int, by: Any) -> Review:
     _save_claim(
         claim, by=by, reason=f"Published verdict {review.verdict}", fields=["verdict", "state"]
     )
+    # In this transaction: a publication that rolls back notifies nobody.
+    webhooks.queue_publication(review=review)
     return review
 
 

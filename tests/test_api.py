@@ -3,7 +3,10 @@ actions, ingest hand-off, the error shape and query counts."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +21,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from claims import tasks, workflow
-from claims.models import Claim, Event, Flag, Place, Review
+from claims.models import Actor, Claim, Event, Flag, Place, Review
 from tests.factories import (
     AppearanceFactory,
     ClaimFactory,
@@ -135,6 +138,11 @@ def _call(endpoint: str, client: APIClient, w: SimpleNamespace) -> Any:
         "reviews-list": lambda: client.get("/api/v1/reviews/"),
         "reviews-detail": lambda: client.get(f"/api/v1/reviews/{r.pk}/"),
         "reviews-publish": lambda: client.post(f"/api/v1/reviews/{r.pk}/publish/"),
+        "export": lambda: client.get("/api/v1/export/"),
+        "export-csv": lambda: client.get("/api/v1/export/?format=csv"),
+        "import": lambda: client.post(
+            "/api/v1/import/", {"format": "claim-tracker", "version": 1}, format="json"
+        ),
         "ingest": lambda: client.post("/api/v1/ingest/", {"text": "نص"}, format="json"),
         "ingest-status": lambda: client.get(f"/api/v1/ingest/{uuid.uuid4()}/"),
         "unknown-path": lambda: client.get("/api/v1/no-such-thing/"),
@@ -161,6 +169,9 @@ MATRIX: dict[str, dict[str, int]] = {
     "reviews-list": READ,
     "reviews-detail": READ,
     "reviews-publish": EDIT | {"editor": 403},
+    "export": EDIT,
+    "export-csv": EDIT,
+    "import": EDIT | {"editor": 403, "reviewer": 403},
     "ingest": EDIT | {"editor": 202, "reviewer": 202, "admin": 202},
     "ingest-status": READ,
     "unknown-path": READ | {"viewer": 404, "editor": 404, "reviewer": 404, "admin": 404},
@@ -661,6 +672,162 @@ def test_ingest_status_reports_a_finished_task(
 
     assert body == {"status": "refused", "error": "The text is empty."}
     assert client.get("/api/v1/ingest/not-a-task/").status_code == 404
+
+
+# ---- export and import --------------------------------------------------------------------
+
+
+def _streamed(response: Any) -> bytes:
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content)
+
+
+def test_export_streams_the_filtered_claims_as_a_json_download(world: SimpleNamespace) -> None:
+    Claim.objects.filter(pk=world.claim.pk).update(state="in_review")
+    client = client_as("editor", world.users)
+
+    response = client.get("/api/v1/export/?state=in_review")
+
+    document = json.loads(_streamed(response))
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="claims-')
+    assert (document["format"], document["version"]) == ("claim-tracker", 1)
+    assert document["filters"] == {"state": "in_review"}
+    assert [c["slug"] for c in document["claims"]] == [world.claim.slug]
+
+
+def test_export_as_csv_for_excel_starts_with_a_byte_order_mark(world: SimpleNamespace) -> None:
+    client = client_as("editor", world.users)
+
+    response = client.get("/api/v1/export/", {"format": "csv", "bom": "1"})
+
+    body = _streamed(response)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert body.startswith(b"\xef\xbb\xbfslug,")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert {r["slug"] for r in rows} == set(Claim.objects.values_list("slug", flat=True))
+    assert rows[0]["text"] == Claim.objects.get(slug=rows[0]["slug"]).text
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("format=csv&state=finished", "state"),
+        ("format=xml", "format"),
+        ("format=csv&bom=maybe", "bom"),
+        ("claimant=999999999", "claimant"),
+    ],
+)
+def test_export_refuses_bad_parameters_with_400_in_json(
+    world: SimpleNamespace, query: str, field: str
+) -> None:
+    response = client_as("editor", world.users).get(f"/api/v1/export/?{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert field in response.json()["error"]["fields"]
+
+
+def test_import_through_the_api_dry_run_first_then_for_real(world: SimpleNamespace) -> None:
+    client = client_as("admin", world.users)
+    document = json.loads(_streamed(client.get("/api/v1/export/")))
+    document["claims"][0]["text_en"] = "Imported translation."
+    slug = document["claims"][0]["slug"]
+
+    dry = client.post("/api/v1/import/?dry_run=1", document, format="json")
+    assert dry.status_code == 200, dry.content
+    assert dry.json()["dry_run"] is True
+    assert dry.json()["updated"] == {"claims": 1}
+    assert Claim.objects.get(slug=slug).text_en != "Imported translation."
+
+    done = client.post("/api/v1/import/", document, format="json")
+    again = client.post("/api/v1/import/", document, format="json")
+
+    assert done.status_code == 200
+    assert done.json()["summary"] == "Imported: 1 claim updated."
+    assert Claim.objects.get(slug=slug).text_en == "Imported translation."
+    assert again.json()["summary"] == "Imported: nothing changed."
+
+
+def test_import_refuses_a_bad_document_whole_with_each_problem_under_its_path(
+    world: SimpleNamespace,
+) -> None:
+    client = client_as("admin", world.users)
+    document = json.loads(_streamed(client.get("/api/v1/export/")))
+    document["claims"][0]["claimant"] = "nobody"
+    document["claims"][1]["appearances"][0]["via"] = "nowhere"
+    document["claims"].append(dict(document["claims"][1], text_en="A third claim."))
+    before = Claim.objects.count()
+
+    response = client.post("/api/v1/import/", document, format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "import_refused"
+    assert error["message"] == "Import refused: 4 problems; nothing was stored."
+    assert set(error["fields"]) == {
+        "claims[0].claimant",
+        "claims[1].appearances[0].via",
+        "claims[2].appearances[0].via",
+        "claims[2].slug",
+    }
+    assert Claim.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "malformed_request"),
+        (b"", "application/json", 400, "malformed_request"),
+        (b"[1, 2, 3]", "application/json", 400, "import_refused"),
+        (b'"a string"', "application/json", 400, "import_refused"),
+        (
+            b'{"format": "claim-tracker", "version": 1, "claims": []}' + b" " * 200,
+            "application/json",
+            400,
+            "too_large",
+        ),
+        (b'{"format": "claim-tracker", "version": 1}', "text/plain", 415, "unsupported_media_type"),
+    ],
+)
+def test_import_refuses_unreadable_bodies_in_the_error_shape_and_stores_nothing(
+    world: SimpleNamespace, settings: Any, body: bytes, content_type: str, status: int, code: str
+) -> None:
+    settings.TRACKER_IMPORT_MAX_BYTES = 100
+    before = (Claim.objects.count(), Actor.objects.count())
+
+    response = client_as("admin", world.users).post(
+        "/api/v1/import/", body, content_type=content_type
+    )
+
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    if code == "import_refused":
+        assert list(error["fields"]) == ["$"]
+    assert (Claim.objects.count(), Actor.objects.count()) == before
+
+
+def test_the_export_costs_the_same_queries_for_5_or_50_claims(
+    world: SimpleNamespace,
+) -> None:
+    client = APIClient()
+    client.force_authenticate(world.users["editor"])
+    _streamed(client.get("/api/v1/export/"))  # the editor's permissions are cached from here
+
+    def export_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            _streamed(client.get("/api/v1/export/?format=json"))
+        return len(queries)
+
+    small = export_queries()
+    for _ in range(48):
+        AppearanceFactory(claim=ClaimFactory())
+    large = export_queries()
+
+    # Expect at most 15 queries whatever the number of claims (see tests/test_transfer.py).
+    assert small == large <= 15
 
 
 # ---- error shape --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from claims import views
+from claims import views, views_public
 
 admin.site.site_header = "Claim verification tracker"
 admin.site.site_title = "Claim tracker"
@@ -23,5 +23,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("feeds/claimreview.json", views_public.claimreview_feed, name="public-claimreview-feed"),
+    path("feeds/claims.atom", views_public.claims_atom, name="public-claims-atom"),
+    path("c/<int:claim_id>/", views_public.claim_page, name="public-claim"),
     path("", include("claims.urls")),
 ]

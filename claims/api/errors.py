@@ -39,6 +39,15 @@ class Conflict(exceptions.APIException):
     default_detail = "The request conflicts with the current state of the record."
 
 
+class BadDocument(exceptions.APIException):
+    """An import body that cannot be read at all: not JSON (code malformed_request) or larger
+    than the limit (code too_large)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "malformed_request"
+    default_detail = "The body is not a JSON document."
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "service_unavailable"

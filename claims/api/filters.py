@@ -3,10 +3,15 @@ and unparseable dates are refused with 400, never silently ignored."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
+from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
+from django_filters.fields import IsoDateTimeField  # type: ignore[import-untyped]
+from django_filters.utils import translate_validation  # type: ignore[import-untyped]
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -21,6 +26,24 @@ from claims.models import Actor, Claim, Event, Flag, Language, Place, Review, So
 @extend_schema_field(OpenApiTypes.INT)
 class PlaceFilter(django_filters.ModelChoiceFilter):
     """A place id, matching the place and every place under it."""
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601
+    (and Python) allow, and a time near year 1 may not exist in UTC at all."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        parsed: dt.datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -40,7 +63,7 @@ class ClaimFilter(django_filters.FilterSet):
         method="filter_flag",
         help_text="Claims with an open flag of this kind.",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="ISO 8601 date-time; claims changed at or after it.",
@@ -69,8 +92,23 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(Exists(open_flags))
 
     def filter_text(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        folded = normalise(value)
+        # PostgreSQL refuses a NUL character in a query; it can match nothing anyway.
+        folded = normalise(value.replace("\x00", ""))
         return queryset.filter(search_text__icontains=folded) if folded else queryset
+
+
+def claims_matching(params: Mapping[str, str]) -> tuple[QuerySet[Claim], dict[str, str]]:
+    """The claims the claim list shows for these filters, and the filters actually given (what
+    an export records); ValidationError (400 in the API) for a bad value."""
+    given = {
+        name: str(params[name])
+        for name in ClaimFilter.base_filters
+        if params.get(name) not in (None, "")
+    }
+    filterset = ClaimFilter(data=given, queryset=Claim.objects.all())
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.qs, given
 
 
 class SourceFilter(django_filters.FilterSet):

@@ -29,6 +29,9 @@ class TrackerAutoSchema(AutoSchema):
             errors |= _WITH_BODY
         for code, description in errors.items():
             if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                # Errors are JSON whatever a successful response is (the export's CSV).
+                response = self._get_response_for_code(
+                    ErrorSerializer, code, media_types=["application/json"], direction=direction
+                )
                 responses[code] = {**response, "description": description}
         return responses

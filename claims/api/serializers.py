@@ -375,3 +375,175 @@ class IngestStatusSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="The proposed claims (`ingest --json` shape).",
     )
+
+
+# ---- transfer (export and import) -----------------------------------------------------------
+# These describe the document of claims/transfer.py for the OpenAPI schema; the import itself
+# is validated by transfer.validate_document, which reports every problem with its path.
+
+
+def _key(max_length: int, help_text: str, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, help_text=help_text, **kwargs)
+
+
+class TransferActorSerializer(serializers.Serializer[Any]):
+    slug = _key(100, "The actor's natural key.")
+    name = serializers.CharField(max_length=200)
+    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    aliases = serializers.ListField(child=serializers.CharField(), required=False)
+    kind = serializers.ChoiceField(choices=Actor.Kind.choices)
+    parent = _key(100, "Slug of the parent actor.", required=False, allow_null=True)  # type: ignore[assignment]
+    party_to_conflict = serializers.BooleanField(required=False)
+    side = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    reliability = serializers.ChoiceField(choices=Actor.Reliability.choices, required=False)
+    domains = serializers.ListField(child=serializers.CharField(), required=False)
+    is_proposed = serializers.BooleanField(required=False)
+
+
+class TransferPlaceSerializer(serializers.Serializer[Any]):
+    ref = _key(100, 'Gazetteer ref, e.g. "geonames:170652"; matched, never created.')
+    geonames_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class TransferSourceSerializer(serializers.Serializer[Any]):
+    slug = _key(150, "The source's natural key.")
+    url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    publisher = _key(100, "Slug of the publishing actor.", required=False, allow_null=True)
+    author = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Source.Kind.choices, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+    retrieved_at = serializers.DateTimeField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    text = serializers.CharField(required=False, allow_blank=True)
+    text_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    html_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    archive_url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    http_status = serializers.IntegerField(
+        required=False, allow_null=True, min_value=100, max_value=599
+    )
+    is_placeholder = serializers.BooleanField(required=False)
+    last_checked_at = serializers.DateTimeField(required=False, allow_null=True)
+    last_check_error = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    refetched_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class TransferEventSerializer(serializers.Serializer[Any]):
+    slug = _key(150, "The event's natural key.")
+    title = serializers.CharField(max_length=300)
+    title_ar = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    places = serializers.ListField(child=serializers.CharField(), required=False)
+    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+
+
+class TransferQuantitySerializer(serializers.Serializer[Any]):
+    item = serializers.CharField(max_length=100)
+    low = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+    high = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, allow_null=True, help_text="null: open."
+    )
+    qualifier = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    approximate = serializers.BooleanField(required=False)
+    text = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class TransferAppearanceSerializer(serializers.Serializer[Any]):
+    source = _key(150, "Slug of the source the claim appears in.")  # type: ignore[assignment]
+    via = _key(150, "Slug of the upstream source it cites.", required=False, allow_null=True)
+    quote = serializers.CharField(required=False, allow_blank=True)
+    verb = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+class TransferReviewSerializer(serializers.Serializer[Any]):
+    verdict = serializers.ChoiceField(choices=Claim.Verdict.choices)
+    rationale = serializers.CharField()
+    evidence_links = serializers.ListField(child=serializers.CharField(), required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    reviewer = _key(150, "Username; a missing account is created inactive.")
+    created_at = serializers.DateTimeField(help_text="With the reviewer, the review's key.")
+    published = serializers.BooleanField(required=False)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+    published_by = _key(150, "Username.", required=False, allow_null=True)
+
+
+class TransferClaimSerializer(serializers.Serializer[Any]):
+    slug = _key(150, "The claim's natural key.")
+    claimant = _key(100, "Slug of the claimant actor.")
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    text = serializers.CharField()
+    text_en = serializers.CharField(required=False, allow_blank=True)
+    text_ar = serializers.CharField(required=False, allow_blank=True)
+    stance = serializers.ChoiceField(choices=Claim.Stance.choices, required=False)
+    stated_at = serializers.DateField(required=False, allow_null=True)
+    event_start = serializers.DateField(required=False, allow_null=True)
+    event_end = serializers.DateField(required=False, allow_null=True)
+    event = _key(150, "Slug of the event.", required=False, allow_null=True)
+    places = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    state = serializers.ChoiceField(choices=Claim.State.choices, required=False)
+    verdict = serializers.ChoiceField(choices=Claim.Verdict.choices, required=False)
+    created_at = serializers.DateTimeField(required=False, allow_null=True)
+    created_by = _key(150, "Username.", required=False, allow_null=True)
+    assigned_to = _key(150, "Username.", required=False, allow_null=True)
+    quantities = TransferQuantitySerializer(many=True, required=False)
+    appearances = TransferAppearanceSerializer(many=True, required=False)
+    reviews = TransferReviewSerializer(many=True, required=False)
+
+
+class TransferFlagSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=Flag.Kind.choices)
+    severity = serializers.ChoiceField(choices=Flag.Severity.choices, required=False)
+    state = serializers.ChoiceField(choices=Flag.State.choices, required=False)
+    key = serializers.CharField(
+        max_length=500,
+        allow_null=True,
+        help_text="The rule's key (item=…, field=…, source=<slug>); the fingerprint is computed "
+        "from it and the claims.",
+    )
+    fingerprint = serializers.CharField(
+        max_length=64, required=False, allow_null=True, help_text="Only when key is null."
+    )
+    claims = serializers.ListField(child=serializers.CharField(), required=False)
+    sources = serializers.ListField(child=serializers.CharField(), required=False)
+    detail = serializers.CharField()
+    dismissed_reason = serializers.CharField(required=False, allow_blank=True)
+    resolved_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class TransferDocumentSerializer(serializers.Serializer[Any]):
+    """The export document and the import's input (claims/transfer.py documents it)."""
+
+    format = serializers.ChoiceField(choices=["claim-tracker"])
+    version = serializers.ChoiceField(choices=[1])
+    filters = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="The filters of the export."
+    )
+    actors = TransferActorSerializer(many=True, required=False)
+    places = TransferPlaceSerializer(many=True, required=False)
+    sources = TransferSourceSerializer(many=True, required=False)
+    events = TransferEventSerializer(many=True, required=False)
+    claims = TransferClaimSerializer(many=True, required=False)
+    flags = TransferFlagSerializer(many=True, required=False)
+
+
+class ImportProblemSerializer(serializers.Serializer[Any]):
+    path = serializers.CharField(help_text='Where, e.g. "claims[12].quantities[0].low".')
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField()
+    dry_run = serializers.BooleanField(help_text="True: nothing was stored.")
+    summary = serializers.CharField()
+    created = serializers.DictField(child=serializers.IntegerField())
+    updated = serializers.DictField(child=serializers.IntegerField())
+    removed = serializers.DictField(child=serializers.IntegerField())
+    unchanged = serializers.DictField(child=serializers.IntegerField())
+    users_created = serializers.ListField(
+        child=serializers.CharField(), help_text="Inactive accounts made for unknown usernames."
+    )
+    problems = ImportProblemSerializer(many=True)

@@ -19,6 +19,8 @@ app_name = "api"
 
 urlpatterns = [
     *router.urls,
+    path("export/", views.ExportView.as_view(), name="export"),
+    path("import/", views.ImportView.as_view(), name="import"),
     path("ingest/", views.IngestView.as_view(), name="ingest"),
     path("ingest/<str:task_id>/", views.IngestStatusView.as_view(), name="ingest-status"),
     # Last: anything else under /api/v1/ answers with the API's JSON 404, not Django's page.

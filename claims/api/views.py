@@ -10,8 +10,12 @@ from typing import Any
 
 import redis
 from celery.result import AsyncResult
+from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,15 +26,24 @@ from drf_spectacular.utils import (
 from kombu.exceptions import OperationalError
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, UnsupportedMediaType, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from claims import services, tasks, workflow
+from claims import services, tasks, transfer, workflow
 from claims.api import filters, serializers
-from claims.api.errors import PreconditionFailed, PreconditionRequired, ServiceUnavailable
+from claims.api.errors import (
+    BadDocument,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    error_body,
+)
 from claims.models import Actor, Appearance, Claim, Event, Flag, Place, Review, Source
 from claims.selectors import chain_for_claim
 
@@ -285,6 +298,160 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet[Review]):
     def publish(self, request: Request, pk: str) -> Response:
         review = workflow.publish_review(review_id=_object_id(pk), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
+
+
+# ---- export and import --------------------------------------------------------------------
+
+_EXPORT_PERMISSIONS = ["claims.view_claim", "claims.change_claim"]
+# Every permission an import writes with: only admins hold them all (add_flag in particular),
+# and a role given them later could import without a code change.
+_IMPORT_PERMISSIONS = [
+    f"claims.{action}_{model}"
+    for model in ("actor", "source", "event", "claim", "appearance", "quantity", "review", "flag")
+    for action in ("add", "change")
+] + ["auth.add_user"]
+DEFAULT_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _switch(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValidationError({name: ["Use 1 or 0 (true or false)."]})
+    return value in _TRUE
+
+
+class CSVRenderer(BaseRenderer):
+    """Names the CSV format for content negotiation (?format=csv or Accept: text/csv); the
+    export streams its rows itself and errors are rendered as JSON (ExportView)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Any = None) -> bytes:  # fmt: skip
+        return data if isinstance(data, bytes) else str(data or "").encode()
+
+
+class ExportNegotiation(DefaultContentNegotiation):
+    """An unknown ?format= is a bad request (400) here, not DRF's 404."""
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        wanted = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE or "format")
+        if wanted and wanted not in {r.format for r in renderers}:
+            raise ValidationError({"format": ["Choose json or csv."]})
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+EXPORT_PARAMETERS = [
+    OpenApiParameter(
+        "format",
+        OpenApiTypes.STR,
+        enum=["json", "csv"],
+        description="json (default): the document `POST /api/v1/import/` reads back; csv: one "
+        "row per claim with its chain flattened into columns.",
+    ),
+    OpenApiParameter(
+        "bom",
+        OpenApiTypes.BOOL,
+        description="CSV only: start with a UTF-8 byte-order mark, so that Excel reads Arabic.",
+    ),
+]
+
+
+@extend_schema(
+    summary="Export the claims the filters select, with their chains (editors and above)",
+    description="The same filters as the claim list. Without any filter, the whole dataset "
+    "(every actor, source, event and flag): a backup that the import restores.",
+    filters=True,
+    parameters=EXPORT_PARAMETERS,
+    responses={
+        (200, "application/json"): serializers.TransferDocumentSerializer,
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "One row per claim."),
+    },
+)
+class ExportView(GenericAPIView[Claim]):
+    queryset = Claim.objects.all()
+    filterset_class = filters.ClaimFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = None
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    content_negotiation_class = ExportNegotiation
+    action_permissions = {"GET": _EXPORT_PERMISSIONS, "HEAD": _EXPORT_PERMISSIONS}
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            # Refusals keep the API's JSON error shape whichever format was asked for.
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def get(self, request: Request) -> StreamingHttpResponse:
+        claims, given = filters.claims_matching(request.query_params)
+        scope = transfer.ExportScope(claims=claims, filters=given)
+        bom = _switch(request, "bom")
+        if request.accepted_renderer.format == "csv":
+            body, content_type, suffix = transfer.iter_csv(scope, bom=bom), "text/csv", "csv"
+        else:
+            body, content_type, suffix = transfer.iter_json(scope), "application/json", "json"
+        response = StreamingHttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="claims-{stamp}.{suffix}"'
+        return response
+
+
+class ImportView(APIView):
+    action_permissions = {"POST": _IMPORT_PERMISSIONS}
+
+    @extend_schema(
+        summary="Import a document in the export's JSON shape: all of it, or nothing (admins)",
+        description="The whole document is validated first; any problem refuses it whole with "
+        "400, `error.code` import_refused and `error.fields` mapping each path (e.g. "
+        '"claims[12].quantities[0].low") to what is wrong. Records are upserted by natural '
+        "key, so importing the same document twice changes nothing.",
+        request=serializers.TransferDocumentSerializer,
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                OpenApiTypes.BOOL,
+                description="Validate and report what would change; store nothing.",
+            )
+        ],
+        responses={
+            200: serializers.ImportReportSerializer,
+            400: OpenApiResponse(
+                ERROR,
+                "Refused, nothing stored: import_refused (every problem in fields), "
+                "malformed_request (not JSON) or too_large.",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        dry_run = _switch(request, "dry_run")
+        if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMediaType(request.content_type)
+        limit = int(getattr(settings, "TRACKER_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES))
+        declared = str(request.META.get("CONTENT_LENGTH") or "0")
+        try:
+            # Refused by its declared length before a byte is read; never read past the limit.
+            transfer.refuse_if_larger(int(declared) if declared.isdigit() else 0, limit)
+            raw = request.stream.read(limit + 1) if request.stream is not None else b""
+            data = transfer.parse_document(raw, max_bytes=limit)
+        except transfer.TransferError as exc:
+            raise BadDocument(str(exc), code=exc.code) from None
+        report = transfer.import_dataset(data=data, user=request.user, dry_run=dry_run)  # type: ignore[arg-type]
+        if not report.ok:
+            fields: dict[str, list[str]] = {}
+            for problem in report.problems:
+                fields.setdefault(problem.path, []).append(problem.message)
+            return Response(
+                error_body("import_refused", report.summary(), fields),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(report.as_dict())
 
 
 # ---- ingest -------------------------------------------------------------------------------
