@@ -1,15 +1,20 @@
 """One settings module for every environment, typed from environment variables.
 
 Defaults are safe for development (SQLite under var/, DEBUG on, a local Redis); production sets
-DJANGO_DEBUG=false, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+DJANGO_DEBUG=false, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL, and then
+gets HTTPS-only cookies, HSTS, hashed compressed static files and JSON logs.
 """
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,12 +24,46 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# A fixed key only in development; production must bring its own (checked below).
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false")
+# A fixed key only in development; production must bring its own, as strong as
+# `check --deploy` wants it (security.W009), or the process refuses to start.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"  # noqa: S105
+# Read as is: django-environ would take a key starting with "$" for the name of another variable.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
+# Old keys still accepted for sessions and signatures while a new key rolls out to every machine.
+SECRET_KEY_FALLBACKS = os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split()
+if not DEBUG and (
+    SECRET_KEY == DEV_SECRET_KEY
+    or SECRET_KEY.startswith("django-insecure-")
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=false needs DJANGO_SECRET_KEY set to at least 50 random characters, e.g. "
+        "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS. Production is served over TLS, normally by a proxy in front of gunicorn that sets
+# X-Forwarded-Proto (and must overwrite any such header a client sends). DJANGO_PLAIN_HTTP=true
+# turns HTTPS off for a production-mode server on loopback (load tests); check --deploy then warns.
+HTTPS = not DEBUG and not env.bool("DJANGO_PLAIN_HTTP", default=False)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+# Load balancers probe the web processes directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+# Nothing of ours reads the CSRF cookie from JavaScript (forms carry the token).
+CSRF_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -32,7 +71,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to WhiteNoise, as gunicorn does in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -43,7 +86,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so redirects and static files get a request id and a log line too.
+    "tracker.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the author of every history row written during the request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -85,6 +134,26 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# django-axes: 5 failed log-ins for one username from one address lock that pair out for
+# 15 minutes. Attempts live in the database, so every web machine sees the same count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "tracker.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tracker.login_throttle.client_ip"
+# Failures and lockouts are still logged; this only drops a banner from every manage.py command.
+AXES_VERBOSE = False
+# How many proxies in front of gunicorn append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
+TRACKER_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -100,7 +169,36 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Where collectstatic writes and WhiteNoise serves from in production.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
+if DEBUG:
+    # Development never runs collectstatic, but WhiteNoise warns about a missing STATIC_ROOT.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves hashed, compressed copies (cached forever); development the files as is.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Content Security Policy (django-csp 4), the same in development so tests catch a violation.
+# No inline script or style: the UI's JavaScript and CSS are static files. A nonce is added to
+# the header only on a page whose template asks for one (the Swagger UI at /api/docs/).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "claims:dashboard"
@@ -144,12 +242,15 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Workers and beat log through LOGGING below (JSON lines with the request id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "checks"
 # Fetching waits on other people's servers; it gets its own queue so checks never wait behind it.
 CELERY_TASK_ROUTES = {
     "claims.tasks.recheck_sources": {"queue": "fetch"},
     "claims.tasks.recheck_source": {"queue": "fetch"},
     "claims.tasks.ingest_url": {"queue": "fetch"},
+    "claims.tasks.deliver_webhook": {"queue": "fetch"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
@@ -206,6 +307,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI would show a badge from validator.swagger.io (sending it our schema's URL); the
+    # Content Security Policy allows no third-party images anyway.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ClaimStateEnum": "claims.models.Claim.State",
@@ -216,15 +320,45 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "claims.models.Language",
         "ArabicOrEnglishEnum": "claims.api.serializers.ARABIC_OR_ENGLISH",
         "FlagKindEnum": "claims.models.Flag.Kind",
+        "EventStatusEnum": "claims.models.Event.Status",
     },
 }
 
 TRACKER_FOUR_EYES = env.bool("TRACKER_FOUR_EYES", default=True)
 TRACKER_UNVERIFIED_SLA_HOURS = env.int("TRACKER_UNVERIFIED_SLA_HOURS", default=48)
 
+# One line per record on stderr, so stdout stays clean for commands that print JSON (`scan
+# --json`); process managers collect both. JSON in production: timestamp, level, logger, message,
+# request_id, and for requests method, path, status, duration_ms, user_id; in a worker task_id and
+# task_name. Plain text in development unless DJANGO_LOG_FORMAT=json.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tracker.requestid.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{levelname}{name}{message}",
+            "style": "{",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Celery gives this logger a text handler of its own unless it already has one.
+        "celery.task": {"handlers": ["console"], "propagate": False},
+    },
 }
