@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import combinations
 
 from claims.extraction.arabic import normalise
 
@@ -46,6 +46,14 @@ class ClaimSketch:
     text: str  # original (Arabic or English)
     text_en: str = ""  # English translation if any
     fixed_event_id: int | None = None  # an editor confirmed/merged/split this claim's event
+    # One of its places lies above every governorate (the country, "Syria"): it can be about the
+    # same happening as a claim anywhere, like a claim with no place at all.
+    country_wide: bool = False
+
+    @property
+    def placed_anywhere(self) -> bool:
+        """Whether claims in any region may be about the same happening as this one."""
+        return not self.region or self.country_wide
 
 
 @dataclass(frozen=True)
@@ -294,22 +302,64 @@ def candidate_pairs(
     window start and claim id, and each is paired with the next `window` claims only. The number
     of pairs is thus bounded by (keys per claim) x max(max_block, window) and stays near linear.
     """
+    yield from sorted(
+        _candidate_pairs(sketches, max_block=max_block, bucket_days=bucket_days, window=window)
+    )
+
+
+def _candidate_pairs(
+    sketches: Sequence[ClaimSketch], *, max_block: int, bucket_days: int, window: int
+) -> Iterator[tuple[int, int]]:
+    """The pairs of `candidate_pairs`, each once, in no particular order.
+
+    Claim by claim: its neighbours are the union of its blocks (whole small blocks, the date
+    neighbourhood in large ones), and only neighbours with a larger id are paired, so each pair
+    comes once without a set of millions of pairs (at 100k claims that set and its sort took
+    longer than deciding the pairs)."""
     frequency = _document_frequency(sketches)
-    blocks: dict[tuple[Hashable, ...], list[ClaimSketch]] = defaultdict(list)
+    blocks: dict[tuple[Hashable, ...], list[int]] = defaultdict(list)
+    keys_of: dict[int, list[tuple[Hashable, ...]]] = {}
+    order = {s.claim_id: _date_order(s) for s in sketches}
+    anywhere = {s.claim_id for s in sketches if s.placed_anywhere}
     for sketch in sketches:
-        for key in blocking_keys(sketch, bucket_days=bucket_days, document_frequency=frequency):
-            blocks[key].append(sketch)
-    pairs: set[tuple[int, int]] = set()
-    for block in blocks.values():
-        if len(block) < 2:
-            continue
-        ids = [s.claim_id for s in sorted(block, key=_date_order)]
-        if len(ids) <= max_block:
-            pairs.update(_ordered(a, b) for a, b in combinations(ids, 2))
-            continue
-        for index, first in enumerate(ids):
-            pairs.update(_ordered(first, other) for other in ids[index + 1 : index + 1 + window])
-    yield from sorted(p for p in pairs if p[0] != p[1])
+        keys = blocking_keys(sketch, bucket_days=bucket_days, document_frequency=frequency)
+        keys_of[sketch.claim_id] = list(keys)
+        for key in keys:
+            blocks[key].append(sketch.claim_id)
+    for members in blocks.values():
+        members.sort(key=order.__getitem__)
+    # Region-less word blocks exist so that a claim placed nowhere (or country-wide) meets claims
+    # placed somewhere; two claims placed in different governorates can never be one happening,
+    # and same-region pairs come from the region's own word blocks. So a regional claim takes
+    # only the "anywhere" members of a word block (at 100k claims that drops over a million
+    # pairs that place compatibility would refuse one by one).
+    anywhere_in: dict[tuple[Hashable, ...], list[int]] = {
+        key: [c for c in members if c in anywhere]
+        for key, members in blocks.items()
+        if key[0] == "word" and len(members) > 1
+    }
+
+    def near(members: list[int], claim_id: int) -> list[int]:
+        """Whole small blocks; in large ones the claims nearest in date order."""
+        if len(members) <= max_block:
+            return members
+        index = bisect_left(members, order[claim_id], key=order.__getitem__)
+        return members[max(0, index - window) : index + window + 1]
+
+    for claim_id, keys in keys_of.items():
+        neighbours: set[int] = set()
+        regional = claim_id not in anywhere
+        for key in keys:
+            members = blocks[key]
+            if len(members) < 2:
+                continue
+            if regional and key[0] == "word":
+                neighbours.update(near(anywhere_in[key], claim_id))
+            else:
+                neighbours.update(near(members, claim_id))
+        for other in neighbours:
+            if other > claim_id:
+                yield claim_id, other
 
 
 def _date_order(sketch: ClaimSketch) -> tuple[int, int]:
@@ -537,7 +587,9 @@ def _propose_events(sketches: Sequence[ClaimSketch]) -> list[ProposedEvent]:
         first = first_of_event.setdefault(sketch.fixed_event_id, sketch.claim_id)
         clusters.union(first, sketch.claim_id, force=True)
     accepted: list[tuple[float, int, int]] = []
-    for a, b in candidate_pairs(ordered):
+    for a, b in _candidate_pairs(
+        ordered, max_block=MAX_BLOCK, bucket_days=7, window=NEIGHBOURHOOD_WINDOW
+    ):
         sketch_a, sketch_b = by_id[a], by_id[b]
         if sketch_a.fixed_event_id is not None and sketch_a.fixed_event_id == (
             sketch_b.fixed_event_id

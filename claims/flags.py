@@ -12,8 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import Appearance, Flag
@@ -68,18 +69,38 @@ def _sources_of_claims(claim_ids: Collection[int]) -> dict[int, set[int]]:
 
 
 def _link(flags: Sequence[Flag], by_fingerprint: dict[str, Finding]) -> None:
-    claim_links = []
-    source_links = []
+    claim_links: list[tuple[int, int]] = []
+    source_links: list[tuple[int, int]] = []
     involved = _sources_of_claims(
         {c for f in flags for c in by_fingerprint[f.fingerprint].claim_ids}
     )
     for flag in flags:
         claim_ids = by_fingerprint[flag.fingerprint].claim_ids
-        claim_links += [Flag.claims.through(flag_id=flag.pk, claim_id=c) for c in claim_ids]
+        claim_links += [(flag.pk, c) for c in claim_ids]
         source_ids = {s for c in claim_ids for s in involved.get(c, ())}
-        source_links += [Flag.sources.through(flag_id=flag.pk, source_id=s) for s in source_ids]
-    Flag.claims.through.objects.bulk_create(claim_links, batch_size=BATCH)
-    Flag.sources.through.objects.bulk_create(source_links, batch_size=BATCH)
+        source_links += [(flag.pk, s) for s in sorted(source_ids)]
+    _insert_pairs(Flag.claims.through, "claim_id", claim_links)
+    _insert_pairs(Flag.sources.through, "source_id", source_links)
+
+
+def _insert_pairs(through: Any, column: str, pairs: Sequence[tuple[int, int]]) -> None:
+    """Rows of a flag link table. On PostgreSQL one INSERT … SELECT FROM unnest(flag ids, other
+    ids) per batch: a first scan links hundreds of thousands of rows, and model instances for
+    each cost more than the insert itself."""
+    if connection.vendor != "postgresql":
+        through.objects.bulk_create(
+            [through(flag_id=f, **{column: o}) for f, o in pairs], batch_size=BATCH
+        )
+        return
+    table = through._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), BATCH * 10):
+            chunk = pairs[start : start + BATCH * 10]
+            cursor.execute(
+                f'INSERT INTO "{table}" (flag_id, "{column}") '  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                [[f for f, _ in chunk], [o for _, o in chunk]],
+            )
 
 
 @transaction.atomic
@@ -169,7 +190,16 @@ def write_findings(
             )
         )
         open_flags = open_flags.filter(pk__in=involved)
-    resolved = [f for f in open_flags if f.fingerprint not in by_fingerprint]
+    # Ids and fingerprints first; whole rows only for the few flags to resolve (a first scan
+    # would otherwise load every flag it has just created).
+    stale = [
+        pk
+        for pk, fingerprint in open_flags.values_list("pk", "fingerprint")
+        if fingerprint not in by_fingerprint
+    ]
+    resolved: list[Flag] = []
+    for start in range(0, len(stale), BATCH):
+        resolved += Flag.objects.filter(pk__in=stale[start : start + BATCH])
     for flag in resolved:
         flag.state, flag.resolved_at = Flag.State.RESOLVED, now
     resolve(resolved, reason="Resolved: the condition no longer holds")
