@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import Appearance, Flag
@@ -81,6 +82,36 @@ def _link(flags: Sequence[Flag], by_fingerprint: dict[str, Finding]) -> None:
         source_links += [(flag.pk, s) for s in sorted(source_ids)]
     _insert_pairs(Flag.claims.through, "claim_id", claim_links)
     _insert_pairs(Flag.sources.through, "source_id", source_links)
+
+
+def _create_with_history(new_flags: list[Flag], *, reason: str) -> list[Flag]:
+    """Create flags and their first history rows. On PostgreSQL the history rows are copied from
+    the new flag rows inside the database (INSERT … SELECT): a first scan at 100k claims creates
+    ~77k flags, and building a historical model instance for each cost a third of the writing."""
+    if connection.vendor != "postgresql":
+        return list(
+            bulk_create_with_history(
+                new_flags, Flag, batch_size=BATCH, default_change_reason=reason
+            )
+        )
+    created = Flag.objects.bulk_create(new_flags, batch_size=BATCH)
+    historical = Flag.history.model
+    tracked = ", ".join(
+        f'"{f.column}"'
+        for f in historical._meta.concrete_fields
+        if not f.name.startswith("history_")
+    )
+    ids = [flag.pk for flag in created]
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH * 10):
+            cursor.execute(
+                f'INSERT INTO "{historical._meta.db_table}" ({tracked}, history_date, '  # noqa: S608
+                "history_change_reason, history_type, history_user_id) "
+                f'SELECT {tracked}, %s, %s, %s, NULL FROM "{Flag._meta.db_table}" '
+                "WHERE id = ANY(%s)",
+                [timezone.now(), reason, "+", ids[start : start + BATCH * 10]],
+            )
+    return created
 
 
 def _insert_pairs(through: Any, column: str, pairs: Sequence[tuple[int, int]]) -> None:
@@ -164,12 +195,7 @@ def write_findings(
         to_update[reason].append(flag)
 
     if to_create:
-        created = bulk_create_with_history(
-            to_create,
-            Flag,
-            batch_size=BATCH,
-            default_change_reason="Found by the verification scan",
-        )
+        created = _create_with_history(to_create, reason="Found by the verification scan")
         _link(created, by_fingerprint)
         report.created = len(created)
         report.flag_ids += [f.pk for f in created]
