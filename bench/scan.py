@@ -72,6 +72,11 @@ class SizeResult:
     clean_claims: int
     clean_intact: int
     missed: list[str] = field(default_factory=list)
+    packed: bool = False  # all N claims in two years (see corpus.CLAIMS_PER_SPAN)
+
+    @property
+    def label(self) -> str:
+        return f"{self.size} packed" if self.packed else str(self.size)
 
     @property
     def claims_per_s(self) -> float:
@@ -151,11 +156,17 @@ def score(truth: corpus.CorpusTruth) -> tuple[dict[str, tuple[int, int]], int, i
     return {k: (v[0], v[1]) for k, v in sorted(recall.items())}, false_flags, intact, missed
 
 
-def run_size(size: int, seed: int) -> SizeResult:
-    print(f"\n== {size} claims ==", flush=True)
+def run_size(size: int, seed: int, *, packed: bool = False) -> SizeResult:
+    print(f"\n== {size} claims{' packed into two years' if packed else ''} ==", flush=True)
     reset_database()
     started = time.monotonic()
-    truth = corpus.generate(size, seed=seed)
+    per_span = corpus.CLAIMS_PER_SPAN
+    if packed:
+        corpus.CLAIMS_PER_SPAN = 10**12  # every size in the two years of the 10k corpus
+    try:
+        truth = corpus.generate(size, seed=seed)
+    finally:
+        corpus.CLAIMS_PER_SPAN = per_span
     generate_s = time.monotonic() - started
     truth.save(ROOT / "var" / f"bench_truth_{size}.json")
     print(f"generated in {generate_s:.1f} s; planted {truth.counts()}", flush=True)
@@ -214,6 +225,7 @@ def run_size(size: int, seed: int) -> SizeResult:
         clean_claims=sum(len(e) for e in truth.clean_event_ids),
         clean_intact=intact,
         missed=missed,
+        packed=packed,
     )
 
 
@@ -284,7 +296,10 @@ def render(
         f"- Date: {env['date']}",
         f"- Machine: {env['cpus']} CPUs (`nproc`), {env['memory']} memory",
         f"- PostgreSQL {env['postgresql']}, Python {env['python']}",
-        f"- Corpus: `generate_corpus --claims N --seed {seed}`",
+        f"- Corpus: `generate_corpus --claims N --seed {seed}`: two years of reporting per 10k "
+        "claims (corpus.CLAIMS_PER_SPAN); rows marked *packed* put all N claims into the same "
+        "two years instead (ten times the events per town and day at 100k), a stress test of "
+        "density rather than of size; the targets are read from the unpacked rows",
         "",
         "| claims | generate s | scan_all s | claims/s | scan queries | check_claim median ms "
         "| p95 ms | check queries (median) | false conflict flags on clean events "
@@ -293,14 +308,14 @@ def render(
     ]
     for r in results:
         lines.append(
-            f"| {r.size} | {r.generate_s:.1f} | {r.scan_s:.1f} | {r.claims_per_s:.0f} "
+            f"| {r.label} | {r.generate_s:.1f} | {r.scan_s:.1f} | {r.claims_per_s:.0f} "
             f"| {r.scan_queries} | {r.check_median_ms:.1f} | {r.check_p95_ms:.1f} "
             f"| {r.check_queries_median:.0f} | {r.false_flags} "
             f"| {r.clean_intact}/{r.clean_events} |"
         )
     lines += ["", "### Recall of planted cases (found / planted)", ""]
     kinds = sorted({k for r in results for k in r.recall})
-    lines.append("| kind | " + " | ".join(f"{r.size}" for r in results) + " |")
+    lines.append("| kind | " + " | ".join(r.label for r in results) + " |")
     lines.append("|---|" + "---|" * len(results))
     for kind in kinds:
         cells = [
@@ -309,12 +324,12 @@ def render(
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     for r in results:
         if r.missed:
-            lines += ["", f"Missed at {r.size}:", *(f"- {m}" for m in r.missed[:20])]
+            lines += ["", f"Missed at {r.label}:", *(f"- {m}" for m in r.missed[:20])]
     lines += ["", "### Open flags by kind", ""]
     for r in results:
-        lines.append(f"- {r.size}: " + ", ".join(f"{k} {n}" for k, n in r.flags.items()))
+        lines.append(f"- {r.label}: " + ", ".join(f"{k} {n}" for k, n in r.flags.items()))
     lines += ["", "### Targets", ""]
-    by_size = {r.size: r for r in results}
+    by_size = {r.size: r for r in results if not r.packed}
     small, large = by_size.get(10_000), by_size.get(100_000)
     if small and large:
         growth = large.scan_s / small.scan_s
@@ -358,6 +373,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--baseline-size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--packed", default="", help="sizes to run again with all claims in two years"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -369,6 +387,8 @@ def main() -> None:
         if size == args.baseline_size:
             baseline = naive_baseline(size, args.seed)
             print(f"naive baseline: {baseline.seconds:.0f} s", flush=True)
+    for size in [int(s) for s in args.packed.split(",") if s]:
+        results.append(run_size(size, args.seed, packed=True))
     if baseline is None and args.baseline_size:
         run_size(args.baseline_size, args.seed)
         baseline = naive_baseline(args.baseline_size, args.seed)

@@ -9,10 +9,11 @@ bulk_create skips `save()` and the post_save signals on purpose: no PendingCheck
 no Celery checks and no simple-history rows are written for synthetic data (the benchmark runs
 the scan itself). `search_text`, which `save()` would fill, is computed here instead.
 
-Corpus shape (N claims): about N/5 events of 1-8 claims each over two years in towns of the
-loaded gazetteer. Each event has a primary claimant (a ministry, a military command or an armed
-group) speaking in Arabic and, as a second claim, the English version of the same report (same
-numbers, place and dates); other actors (monitors, outlets) repeat the numbers. Most events are
+Corpus shape (N claims): about N/5 events of 1-8 claims each, two years of them per 10k claims
+(see CLAIMS_PER_SPAN), in towns of the loaded gazetteer. Each event has a primary claimant (a
+ministry, a military command or an armed group) speaking in Arabic and, as a second claim, the
+English version of the same report (same numbers, place and dates); other actors (monitors,
+outlets) repeat the numbers. Most events are
 left unconfirmed (event=None) so the scan's clustering must find them; some are confirmed.
 """
 
@@ -48,6 +49,14 @@ CONFLICT_KINDS = ("quantity_conflict", "date_conflict", "place_conflict", "denia
 # Dates over two years from a fixed day, so the corpus does not depend on when it is built.
 FIRST_DAY = dt.date(2024, 1, 1)
 DAYS = 730
+LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS)
+# A bigger corpus is a longer archive at the same rate of reporting (about 14 claims a day, one
+# newsroom's pace), reaching further back from LAST_DAY: 100k claims cover twenty years. Packing
+# ten times the events into the same two years would be a different corpus, not a bigger one:
+# every town would have an event every eleven days, same-kind events would collide within the
+# date tolerance ten times as often, and the scan's growth would measure that density, not its
+# scaling. bench/RESULTS.md records the scan of the packed corpus too.
+CLAIMS_PER_SPAN = 10_000
 # A planted or clean event owns its town for this many days either side: no other event of the
 # corpus is placed there then, so what the scan finds about it is what was planted.
 RESERVED_DAYS = 5
@@ -523,6 +532,8 @@ class _Builder:
         # town ref -> days owned by a planted/clean event, and days used by any event
         self.reserved: dict[str, set[int]] = defaultdict(set)
         self.used: dict[str, set[int]] = defaultdict(set)
+        self.days = DAYS * max(1, round(claims / CLAIMS_PER_SPAN))
+        self.first_day = LAST_DAY - dt.timedelta(days=self.days)
 
     # -- names
     def _slug(self, stem: str) -> str:
@@ -552,7 +563,7 @@ class _Builder:
         out of those windows (but may collide with each other, as real reporting does)."""
         for _ in range(1000):
             town = self.rng.choice(self.towns)
-            start = self.rng.randrange(DAYS - days)
+            start = self.rng.randrange(self.days - days)
             span = range(start - RESERVED_DAYS, start + days + RESERVED_DAYS + 1)
             blocked = self.used[town.ref] if truth else self.reserved[town.ref]
             if any(d in blocked for d in span):
@@ -560,7 +571,7 @@ class _Builder:
             self.used[town.ref].update(span)
             if truth:
                 self.reserved[town.ref].update(span)
-            return town, FIRST_DAY + dt.timedelta(days=start)
+            return town, self.first_day + dt.timedelta(days=start)
         raise RuntimeError("no free town and date left for a planted event")
 
     def _other_town(self, town: Town) -> Town:
@@ -756,8 +767,8 @@ class _Builder:
         self.claims.extend(members)
 
     def _reserve(self, town: Town, start: dt.date, end: dt.date) -> None:
-        first = (start - FIRST_DAY).days - RESERVED_DAYS
-        last = (end - FIRST_DAY).days + RESERVED_DAYS
+        first = (start - self.first_day).days - RESERVED_DAYS
+        last = (end - self.first_day).days + RESERVED_DAYS
         self.reserved[town.ref].update(range(first, last + 1))
         self.used[town.ref].update(range(first, last + 1))
 
