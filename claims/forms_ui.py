@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import URLValidator
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from claims import ui_selectors
+from claims import proposals, ui_selectors
 from claims.models import Actor, Claim, Event, Place
 from claims.templatetags.claims_ui import choices
 
@@ -160,3 +161,177 @@ class ClaimEditForm(forms.Form):
             else self.cleaned_data[name]
             for name in self.FIELDS
         }
+
+
+# --- Ingest and proposals ------------------------------------------------------------------
+
+HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+def _url_field(label: Any) -> forms.URLField:
+    return forms.URLField(
+        label=label,
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        validators=[HTTP_URL],
+        widget=forms.URLInput(attrs={"dir": "ltr", "inputmode": "url"}),
+    )
+
+
+class IngestForm(forms.Form):
+    """A pasted text with what the editor knows about it, or a URL to fetch."""
+
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=500_000,
+        widget=forms.Textarea(attrs={"dir": "auto", "rows": 10}),
+    )
+    url = _url_field(_("Address of this text (optional)"))
+    fetch_url = _url_field(_("URL to fetch"))
+    publisher = forms.CharField(
+        label=_("Publisher"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+    )
+    published = forms.DateField(label=_("Published on"), required=False, widget=DATE_WIDGET)
+    language = forms.ChoiceField(
+        label=_("Language of the text"),
+        required=False,
+        choices=[("", _("Recognise it")), ("ar", _("Arabic")), ("en", _("English"))],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text, fetch_url = data.get("text", ""), data.get("fetch_url", "")
+        if "fetch_url" in self.errors or "text" in self.errors:
+            return data
+        if not text and not fetch_url:
+            self.add_error("text", _("Paste a text or give a URL to fetch."))
+        elif text and fetch_url:
+            raise forms.ValidationError(_("Paste a text or give a URL to fetch, not both."))
+        elif fetch_url and data.get("url"):
+            self.add_error("url", _("The address goes with a pasted text; to fetch, use the URL."))
+        return data
+
+
+class QuantityForm(forms.Form):
+    item = forms.CharField(
+        label=_("Item"), max_length=100, widget=forms.TextInput(attrs={"dir": "auto"})
+    )
+    low = forms.IntegerField(label=_("Low"), min_value=0)
+    high = forms.IntegerField(label=_("High (empty: open)"), min_value=0, required=False)
+    qualifier = forms.CharField(
+        label=_("Qualifier as written"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("low"), data.get("high")
+        if low is not None and high is not None and high < low:
+            self.add_error("high", _("The high bound is below the low bound."))
+        return data
+
+
+QuantityFormSet = forms.formset_factory(QuantityForm, extra=1, can_delete=True)
+
+
+class ProposalForm(forms.Form):
+    """One proposed claim as the editor corrects it. The actor and place lists are read once
+    per page and handed to every form, so a page of proposals costs two queries, not 2 × n."""
+
+    SAVE, ACCEPT, REJECT = "save", "accept", "reject"
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int)
+    stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"))
+    stated_at = forms.DateField(label=_("Stated on"), required=False, widget=DATE_WIDGET)
+    event_start = forms.DateField(label=_("Event start"), required=False, widget=DATE_WIDGET)
+    event_end = forms.DateField(label=_("Event end"), required=False, widget=DATE_WIDGET)
+    places = forms.TypedMultipleChoiceField(
+        label=_("Places"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 7}),
+    )
+    via_publisher = forms.TypedChoiceField(
+        label=_("Via: publisher of the cited source"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    via_url = _url_field(_("Via: URL of the cited source"))
+    reason = forms.CharField(
+        label=_("Reason (for a correction or a rejection)"),
+        required=False,
+        widget=_bidi_textarea(2),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        actors: list[tuple[int, str]],
+        places: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claimant"].choices = actors  # type: ignore[attr-defined]
+        self.fields["via_publisher"].choices = [("", _("None")), *actors]  # type: ignore[attr-defined]
+        self.fields["places"].choices = places  # type: ignore[attr-defined]
+        self.quantities = QuantityFormSet(
+            self.data if self.is_bound else None,
+            initial=kwargs.get("initial", {}).get("quantities"),
+            prefix=f"{self.prefix}-q",
+        )
+
+    @classmethod
+    def for_claim(
+        cls, claim: Claim, *, actors: list[tuple[int, str]], places: list[tuple[int, str]]
+    ) -> ProposalForm:
+        appearances = list(claim.appearances.all())
+        via = appearances[0].via if appearances else None
+        initial = {
+            "version": claim.version,
+            "claimant": claim.claimant_id,
+            "stance": claim.stance,
+            "stated_at": claim.stated_at,
+            "event_start": claim.event_start,
+            "event_end": claim.event_end,
+            "places": [p.pk for p in claim.places.all()],
+            "via_publisher": via.publisher_id if via is not None else None,
+            "via_url": via.canonical_url if via is not None else "",
+            "quantities": [
+                {"item": q.item, "low": q.low, "high": q.high, "qualifier": q.qualifier}
+                for q in claim.quantities.all()
+            ],
+        }
+        return cls(initial=initial, prefix=f"p{claim.pk}", actors=actors, places=places)
+
+    def is_valid(self) -> bool:
+        # Both, so that every error shows at once.
+        return all([super().is_valid(), self.quantities.is_valid()])
+
+    def edit(self) -> proposals.ProposalEdit:
+        data = self.cleaned_data
+        return proposals.ProposalEdit(
+            claimant_id=data["claimant"],
+            stance=data["stance"],
+            stated_at=data["stated_at"],
+            event_start=data["event_start"],
+            event_end=data["event_end"],
+            place_ids=frozenset(data["places"]),
+            quantities=tuple(
+                proposals.QuantityEdit(
+                    item=row["item"], low=row["low"], high=row["high"], qualifier=row["qualifier"]
+                )
+                for row in self.quantities.cleaned_data
+                if row and not row.get("DELETE")
+            ),
+            via_publisher_id=data["via_publisher"],
+            via_url=data["via_url"],
+        )

@@ -1,16 +1,18 @@
 """Read queries of the editor UI: dashboard counts and activity, the review queue with its
-filters, and everything the claim page shows (track record, drawn chain, conflicts, history).
-Each keeps a constant number of queries whatever the number of rows."""
+filters, everything the claim page shows (track record, drawn chain, conflicts, history),
+the actor, event and source pages, and the ingest progress and proposals. Each keeps a constant
+number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from claims import chains, selectors
 from claims.extraction.arabic import normalise
@@ -25,6 +27,7 @@ CONFLICT_KINDS = frozenset(
     }
 )
 RECENT_ACTIVITY = 20
+RECENT_LISTED = 8
 
 
 # --- Dashboard -----------------------------------------------------------------------------
@@ -48,6 +51,8 @@ class Dashboard:
     open_flags: list[tuple[str, str, int]]
     activity: list[Activity]
     my_claims: list[Claim]
+    recent_sources: list[Source]
+    recent_events: list[Event]
 
 
 def _counts(
@@ -58,7 +63,8 @@ def _counts(
 
 
 def dashboard(user: Any) -> Dashboard:
-    """Six queries: states, verdicts, open flags, three history tables (merged here), my work."""
+    """Nine queries: states, verdicts, open flags, three history tables and the claims of the
+    flags in them (merged here), my work, the latest sources and the latest events."""
     by_state = _counts(
         list(Claim.objects.order_by().values("state").annotate(n=Count("id"))),
         "state",
@@ -85,6 +91,17 @@ def dashboard(user: Any) -> Dashboard:
             Claim.objects.filter(assigned_to=user)
             .select_related("claimant")
             .order_by("-priority", "id")[:50]
+        ),
+        recent_sources=list(
+            Source.objects.filter(is_placeholder=False)
+            .select_related("publisher")
+            .annotate(claim_count=Count("appearances"))
+            .order_by("-created_at", "-id")[:RECENT_LISTED]
+        ),
+        recent_events=list(
+            Event.objects.annotate(claim_count=Count("claims")).order_by(
+                F("start").desc(nulls_last=True), "-id"
+            )[:RECENT_LISTED]
         ),
     )
 
@@ -465,4 +482,411 @@ def reviews(claim_id: int) -> list[Review]:
         Review.objects.filter(claim_id=claim_id)
         .select_related("reviewer", "published_by")
         .order_by("-created_at", "-id")
+    )
+
+
+# --- Actor page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictShare:
+    verdict: str
+    count: int
+    # Share of the actor's claims rounded to 5 %, for a CSS width class (no inline styles: the
+    # pages run under a strict Content-Security-Policy).
+    width: int
+
+
+def actor_by_key(key: str) -> Actor:
+    """The actor named by id or slug (links use slugs; ids keep working)."""
+    actors = Actor.objects.all()
+    if key.isdigit():
+        found = actors.filter(pk=int(key)).first()
+        if found is not None:
+            return found
+    return actors.get(slug=key)
+
+
+def actor_ancestors(actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the actor's parents from the top down (one query: the hierarchy is small)."""
+    parent_of, names = selectors.actor_hierarchy()
+    chain: list[tuple[int, str]] = []
+    seen = {actor.pk}
+    parent = parent_of.get(actor.pk)
+    while parent is not None and parent not in seen:
+        seen.add(parent)
+        chain.append((parent, names[parent]))
+        parent = parent_of.get(parent)
+    chain.reverse()
+    return chain
+
+
+def actor_children(actor_id: int) -> list[Actor]:
+    return list(Actor.objects.filter(parent_id=actor_id).order_by("name"))
+
+
+def verdict_shares(claimant_id: int) -> list[VerdictShare]:
+    """Every verdict with how many of the claimant's claims carry it (one query)."""
+    rows = list(
+        Claim.objects.filter(claimant_id=claimant_id)
+        .order_by()
+        .values("verdict")
+        .annotate(n=Count("id"))
+    )
+    counts = _counts(rows, "verdict", Claim.Verdict.values)
+    total = sum(n for _, n in counts)
+    shares = []
+    for verdict, n in counts:
+        width = 5 * round(20 * n / total) if total else 0
+        # A verdict that occurs at all keeps a visible sliver of bar.
+        shares.append(VerdictShare(verdict, n, max(width, 5) if n else 0))
+    return shares
+
+
+def actor_claims(actor_id: int) -> QuerySet[Claim]:
+    """The actor's claims, newest statement first, with their event and open flags."""
+    return (
+        Claim.objects.filter(claimant_id=actor_id)
+        .select_related("event")
+        .prefetch_related(
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(state=Flag.State.OPEN).order_by("kind"),
+                to_attr="open_flags",
+            )
+        )
+        .order_by(F("stated_at").desc(nulls_last=True), "-id")
+    )
+
+
+# --- Event page ----------------------------------------------------------------------------
+
+
+@dataclass
+class EventRow:
+    """One claim of an event, each value marked when it disagrees with the other claims."""
+
+    claim: Claim
+    stance: Cell
+    quantities: list[Cell]
+    stated_at: Cell
+    window: Cell
+    places: list[Cell]
+    appearances: list[Appearance]
+    verdict: Cell
+    open_flags: list[Flag]
+
+
+def event_for_page(event_id: int) -> Event:
+    return Event.objects.prefetch_related(
+        Prefetch("places", queryset=Place.objects.order_by("path"))
+    ).get(pk=event_id)
+
+
+T = TypeVar("T")
+
+
+def contested(
+    values: dict[int, list[T]],
+    *,
+    comparable: Callable[[T, T], bool] = lambda a, b: True,
+    agree: Callable[[T, T], bool] = operator.eq,
+) -> set[tuple[int, int]]:
+    """(claim, index) of each value that another claim contradicts with a value backed by at
+    least as many claims. With 15, 15 and 30 killed only the 30 is marked; with 15 and 30
+    both are: the reader cannot tell which side is the odd one. A value's backing is the number
+    of claims giving a comparable value that agrees with it."""
+
+    def backing(value: T) -> int:
+        return sum(
+            any(comparable(value, w) and agree(value, w) for w in theirs)
+            for theirs in values.values()
+        )
+
+    support = {(c, i): backing(v) for c, vs in values.items() for i, v in enumerate(vs)}
+    marked = set()
+    for claim_id, mine in values.items():
+        for i, value in enumerate(mine):
+            if any(
+                comparable(value, w)
+                and not agree(value, w)
+                and support[(other, j)] >= support[(claim_id, i)]
+                for other, theirs in values.items()
+                if other != claim_id
+                for j, w in enumerate(theirs)
+            ):
+                marked.add((claim_id, i))
+    return marked
+
+
+def _bounds(q: Quantity) -> tuple[float, float]:
+    low, high = float(q.low), float("inf") if q.high is None else float(q.high)
+    if q.approximate:
+        # DESIGN §3: approximate numbers are widened by 10 % when compared.
+        low, high = low * 0.9, high * 1.1
+    return low, high
+
+
+def _overlap(a: tuple[Any, Any], b: tuple[Any, Any]) -> bool:
+    return not (a[1] < b[0] or b[1] < a[0])
+
+
+def quantity_text(q: Quantity) -> str:
+    """A quantity as its interval: 15, [24–99], ≥ 131, ≈ 50; the qualifier comes separately."""
+    prefix = "≈ " if q.approximate else ""
+    if q.high is None:
+        return f"{q.item}: ≥ {q.low}"
+    if q.high == q.low:
+        return f"{q.item}: {prefix}{q.low}"
+    return f"{q.item}: {prefix}[{q.low}–{q.high}]"
+
+
+def _window(claim: Claim) -> tuple[dt.date, dt.date] | None:
+    start = claim.event_start or claim.event_end
+    end = claim.event_end or claim.event_start
+    return (start, end) if start and end else None
+
+
+def _window_text(claim: Claim) -> str:
+    window = _window(claim)
+    if window is None:
+        return ""
+    start, end = window
+    return start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
+
+
+def _related(a: Place, b: Place) -> bool:
+    # One is inside the other in the gazetteer (Syria › Homs › Homs city): not a disagreement.
+    return a.path.startswith(b.path) or b.path.startswith(a.path)
+
+
+def _one(value: Any) -> list[Any]:
+    return [] if value in (None, "") else [value]
+
+
+def compare_claims(claims: Sequence[Claim]) -> list[EventRow]:
+    """The comparison table of an event. Numbers of the same item and event windows disagree
+    when they cannot both be true (disjoint intervals, as the conflict rules judge them),
+    places when they are not on one line of the gazetteer, stance, statement date and verdict
+    when they differ; see `contested` for which side of a disagreement is marked."""
+    quantities = {c.pk: list(c.quantities.all()) for c in claims}
+    places = {c.pk: list(c.places.all()) for c in claims}
+    odd_quantities = contested(
+        quantities,
+        comparable=lambda a, b: a.item == b.item,
+        agree=lambda a, b: _overlap(_bounds(a), _bounds(b)),
+    )
+    odd_windows = contested({c.pk: _one(_window(c)) for c in claims}, agree=_overlap)
+    odd_places = contested(places, agree=_related)
+    odd_stance = contested({c.pk: _one(c.stance) for c in claims})
+    odd_stated = contested({c.pk: _one(c.stated_at) for c in claims})
+    odd_verdict = contested({c.pk: _one(c.verdict) for c in claims})
+    rows = []
+    for claim in claims:
+        pk = claim.pk
+        rows.append(
+            EventRow(
+                claim=claim,
+                stance=Cell(claim.stance, (pk, 0) in odd_stance),
+                quantities=[
+                    Cell(
+                        quantity_text(q) + (f" · {q.qualifier}" if q.qualifier else ""),
+                        (pk, i) in odd_quantities,
+                    )
+                    for i, q in enumerate(quantities[pk])
+                ],
+                stated_at=Cell(
+                    claim.stated_at.isoformat() if claim.stated_at else "", (pk, 0) in odd_stated
+                ),
+                window=Cell(_window_text(claim), (pk, 0) in odd_windows),
+                places=[Cell(str(p), (pk, i) in odd_places) for i, p in enumerate(places[pk])],
+                appearances=list(claim.appearances.all()),
+                verdict=Cell(claim.verdict, (pk, 0) in odd_verdict),
+                open_flags=list(getattr(claim, "open_flags", [])),
+            )
+        )
+    return rows
+
+
+def event_rows(event_id: int) -> list[EventRow]:
+    """Every claim about the event with what the table shows, in six queries."""
+    claims = list(
+        Claim.objects.filter(event_id=event_id)
+        .select_related("claimant")
+        .prefetch_related(
+            Prefetch("quantities", queryset=Quantity.objects.order_by("item", "id")),
+            Prefetch("places", queryset=Place.objects.order_by("path")),
+            Prefetch(
+                "appearances",
+                queryset=Appearance.objects.select_related("source__publisher", "via__publisher"),
+            ),
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(state=Flag.State.OPEN).order_by("kind"),
+                to_attr="open_flags",
+            ),
+        )
+        .order_by(F("stated_at").asc(nulls_last=True), "id")
+    )
+    return compare_claims(claims)
+
+
+# --- Source page ---------------------------------------------------------------------------
+
+
+@dataclass
+class SourcePage:
+    source: Source
+    appearances: list[Appearance]  # the claims appearing in it, each with what it cites
+    cites: list[Source]  # upstream sources it cites for its claims
+    cited_by: list[Appearance]  # appearances elsewhere that cite this source (via)
+    open_flags: list[Flag]
+    text_changed: bool  # the last re-fetch found a different text
+
+
+def source_page(source_id: int) -> SourcePage:
+    """The source, its claims, what it cites and what cites it: five queries."""
+    source = Source.objects.select_related("publisher").get(pk=source_id)
+    appearances = list(
+        Appearance.objects.filter(source_id=source_id)
+        .select_related("claim__claimant", "via__publisher")
+        .order_by("claim_id")
+    )
+    cites: dict[int, Source] = {}
+    for appearance in appearances:
+        if appearance.via is not None:
+            cites.setdefault(appearance.via.pk, appearance.via)
+    cited_by = list(
+        Appearance.objects.filter(via_id=source_id)
+        .select_related("source__publisher", "claim__claimant")
+        .order_by("source_id", "claim_id")
+    )
+    flags = list(
+        Flag.objects.filter(sources=source_id, state=Flag.State.OPEN).order_by("kind", "id")
+    )
+    return SourcePage(
+        source=source,
+        appearances=appearances,
+        cites=list(cites.values()),
+        cited_by=cited_by,
+        open_flags=flags,
+        text_changed=bool(
+            source.refetched_sha256
+            and source.text_sha256
+            and source.refetched_sha256 != source.text_sha256
+        ),
+    )
+
+
+# --- Ingest and proposals ------------------------------------------------------------------
+
+
+def proposals_of_source(source_id: int) -> list[Claim]:
+    """The claims appearing in a source, with everything their proposal form edits; each
+    claim's `appearances` holds only its appearance in this source (five queries)."""
+    return list(
+        Claim.objects.filter(appearances__source_id=source_id)
+        .select_related("claimant")
+        .prefetch_related(
+            Prefetch("quantities", queryset=Quantity.objects.order_by("item", "id")),
+            Prefetch("places", queryset=Place.objects.order_by("path")),
+            Prefetch(
+                "appearances",
+                queryset=Appearance.objects.filter(source_id=source_id).select_related(
+                    "via__publisher"
+                ),
+            ),
+        )
+        .distinct()
+        .order_by("id")
+    )
+
+
+def proposed_by_ingestion(claim_ids: Sequence[int]) -> set[int]:
+    """Which of these claims ingestion created (the only ones a rejection may remove)."""
+    from claims.ingestion import INGEST_REASON
+
+    return set(
+        Claim.history.filter(
+            id__in=claim_ids, history_type="+", history_change_reason=INGEST_REASON
+        ).values_list("id", flat=True)
+    )
+
+
+def actor_options() -> list[tuple[int, str]]:
+    """Every actor as a select option, read once per page however many forms show it."""
+    return [
+        (pk, f"{name} · {name_ar}" if name_ar else name)
+        for pk, name, name_ar in Actor.objects.order_by("name").values_list("id", "name", "name_ar")
+    ]
+
+
+def place_options() -> list[tuple[int, str]]:
+    """Every gazetteer place as an option, indented under its parent, read once per page."""
+    options = []
+    for pk, name, name_ar, path in Place.objects.order_by("path").values_list(
+        "id", "name", "name_ar", "path"
+    ):
+        depth = max(path.count("/") - 1, 0)
+        label = f"{name} ({name_ar})" if name_ar else name
+        options.append((pk, "\u00a0\u00a0" * depth + label))
+    return options
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where an ingest task is, in the steps the editor sees."""
+
+    phase: str  # queued, fetching, extracting, done, failed
+    steps: list[tuple[str, str]]  # (phase, "done" | "current" | "todo")
+    error: str = ""
+    source: Source | None = None
+    claim_count: int = 0
+
+    @property
+    def final(self) -> bool:
+        return self.phase in ("done", "failed")
+
+
+def _steps(kind: str, phase: str) -> list[tuple[str, str]]:
+    order = ["queued", *(["fetching"] if kind == "url" else []), "extracting", "done"]
+    if phase == "failed":
+        return [(step, "done" if step == "queued" else "todo") for step in order]
+    reached = order.index(phase)
+    return [
+        (step, "done" if i < reached or phase == "done" else "current" if i == reached else "todo")
+        for i, step in enumerate(order)
+    ]
+
+
+def ingest_progress(task_id: str, *, kind: str) -> IngestProgress:
+    """The ingest task's state, read from the result store the same way the API's status URL
+    reads it. Celery reports a task as running only once a worker has started it (with
+    task_track_started); a URL task that is running is fetching, a text task extracting."""
+    from claims.api.views import ingest_status
+
+    status = ingest_status(task_id)
+    state = status["status"]
+    if state == "running":
+        phase = "fetching" if kind == "url" else "extracting"
+        return IngestProgress(phase, _steps(kind, phase))
+    if state in ("refused", "failed"):
+        return IngestProgress("failed", _steps(kind, "failed"), error=status.get("error", ""))
+    if state != "done":
+        return IngestProgress("queued", _steps(kind, "queued"))
+    source_id = (status.get("source") or {}).get("id")
+    source = (
+        Source.objects.select_related("publisher").filter(pk=source_id).first()
+        if source_id is not None
+        else None
+    )
+    if source is None:
+        return IngestProgress(
+            "failed", _steps(kind, "failed"), error="The stored source no longer exists."
+        )
+    return IngestProgress(
+        "done",
+        _steps(kind, "done"),
+        source=source,
+        claim_count=len(status.get("claims") or []),
     )

@@ -1,4 +1,5 @@
-"""URLs of the editor UI: dashboard, review queue and claim pages."""
+"""URLs of the editor UI: dashboard, review queue, claim, actor, event and source pages, and
+ingestion with its proposals."""
 
 from __future__ import annotations
 
@@ -21,4 +22,20 @@ urlpatterns = [
         views_ui.dismiss_flag,
         name="dismiss_flag",
     ),
+    path("actors/<str:key>/", views_ui.actor_page, name="actor"),
+    path("events/<int:event_id>/", views_ui.event_page, name="event"),
+    path("sources/<int:source_id>/", views_ui.source_page, name="source"),
+    path("sources/<int:source_id>/proposals/", views_ui.proposals_page, name="proposals"),
+    path(
+        "sources/<int:source_id>/proposals/accept-all/",
+        views_ui.accept_all,
+        name="accept_all",
+    ),
+    path(
+        "sources/<int:source_id>/proposals/<int:claim_id>/",
+        views_ui.proposal_action,
+        name="proposal",
+    ),
+    path("ingest/", views_ui.ingest, name="ingest"),
+    path("ingest/<uuid:task_id>/", views_ui.ingest_status, name="ingest_status"),
 ]

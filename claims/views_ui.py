@@ -1,34 +1,41 @@
-"""The editor UI: dashboard, review queue with bulk actions, and the claim page with its verdict,
-publish, dismiss and edit forms. Views parse input, call one workflow or service function and
-render; permissions are checked here on every request and again by the workflow."""
+"""The editor UI: dashboard, review queue with bulk actions, the claim page with its verdict,
+publish, dismiss and edit forms, the actor, event and source pages, and ingestion with its
+progress and the proposed claims to correct, accept or reject. Views parse input, call one
+workflow or service function and render; permissions are checked here on every request and
+again by the workflow."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import redis
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError
 
-from claims import services, ui_selectors, workflow
+from claims import proposals, services, ui_selectors, workflow
 from claims.forms_ui import (
     BulkActionForm,
     ClaimEditForm,
     DismissFlagForm,
+    IngestForm,
+    ProposalForm,
     PublishForm,
     QueueFilterForm,
     VerdictForm,
 )
-from claims.models import Claim, Flag
+from claims.models import Actor, Claim, Event, Flag, Source
 from claims.templatetags.claims_ui import label_for
 
 PAGE_SIZE = 50
@@ -97,7 +104,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filter_form": filter_form,
             "page": page,
             "query": query.urlencode(),
-            "bulk_form": BulkActionForm() if can_bulk else None,
+            # Its own ids: the filter form above also has a "state" field.
+            "bulk_form": BulkActionForm(auto_id="bulk_%s") if can_bulk else None,
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
         },
     )
@@ -325,3 +333,332 @@ def edit_claim(request: HttpRequest, claim_id: int) -> HttpResponse:
         return _render_claim(request, claim_id, status=400, edit_form=form, error=_refusal(exc))
     messages.success(request, _("Claim saved."))
     return redirect(_claim_url(claim_id))
+
+
+# --- Actor, event and source pages ---------------------------------------------------------
+
+
+@require_GET
+@login_required
+def actor_page(request: HttpRequest, key: str) -> HttpResponse:
+    _require(request, "claims.view_actor")
+    _require(request, "claims.view_claim")
+    try:
+        actor = ui_selectors.actor_by_key(key)
+    except Actor.DoesNotExist:
+        raise Http404 from None
+    page = Paginator(ui_selectors.actor_claims(actor.pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "claims/actor.html",
+        {
+            "actor": actor,
+            "ancestors": ui_selectors.actor_ancestors(actor),
+            "children": ui_selectors.actor_children(actor.pk),
+            "shares": ui_selectors.verdict_shares(actor.pk),
+            "page": page,
+        },
+    )
+
+
+@require_GET
+@login_required
+def event_page(request: HttpRequest, event_id: int) -> HttpResponse:
+    _require(request, "claims.view_event")
+    _require(request, "claims.view_claim")
+    try:
+        event = ui_selectors.event_for_page(event_id)
+    except Event.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request, "claims/event.html", {"event": event, "rows": ui_selectors.event_rows(event_id)}
+    )
+
+
+@require_GET
+@login_required
+def source_page(request: HttpRequest, source_id: int) -> HttpResponse:
+    _require(request, "claims.view_source")
+    try:
+        view = ui_selectors.source_page(source_id)
+    except Source.DoesNotExist:
+        raise Http404 from None
+    has_proposals = any(a.claim.state == Claim.State.NEW for a in view.appearances)
+    return render(
+        request,
+        "claims/source.html",
+        {
+            "view": view,
+            "source": view.source,
+            "can_review_proposals": has_proposals and request.user.has_perm("claims.change_claim"),
+        },
+    )
+
+
+# --- Ingest --------------------------------------------------------------------------------
+
+INGEST_PERMISSIONS = ("claims.add_source", "claims.add_claim")
+SESSION_TICKETS = "ingest_tickets"
+KEPT_TICKETS = 20
+
+# The ingestion's fixed refusals, listed so that makemessages offers them for translation.
+INGEST_MESSAGES = (
+    gettext_noop("The text is empty."),
+    gettext_noop("The text is larger than 5 MB."),
+    gettext_noop("The content is binary, not text."),
+    gettext_noop("The language could not be recognised: give --language ar or en."),
+    gettext_noop("The ingest task failed; try again or ask an admin."),
+    gettext_noop("The stored source no longer exists."),
+    gettext_noop("Paste a text or give a URL to fetch, not both."),
+    gettext_noop("This URL is already stored with a different text; re-check the source instead."),
+    gettext_noop("The task queue cannot be reached; nothing was stored. Try again in a minute."),
+    gettext_noop("This proposal no longer exists; reload the page."),
+    gettext_noop("This claim was already accepted; edit it on its own page."),
+    gettext_noop("A source cannot cite itself."),
+    gettext_noop("There is no proposal left to accept."),
+    gettext_noop("Some of these proposals were already accepted; reload the page."),
+    gettext_noop("A reason is required to reject a proposal."),
+    gettext_noop("Only proposals not yet accepted can be rejected."),
+    gettext_noop("Only claims proposed by ingestion can be rejected."),
+)
+
+
+def _require_all(request: HttpRequest, perms: tuple[str, ...]) -> None:
+    if not request.user.has_perms(perms):
+        raise PermissionDenied
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def ingest(request: HttpRequest) -> HttpResponse:
+    _require_all(request, INGEST_PERMISSIONS)
+    form = IngestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = proposals.start_ingest(
+                    by=request.user,
+                    text=data["text"],
+                    fetch_url=data["fetch_url"],
+                    url=data["url"],
+                    publisher=data["publisher"],
+                    published=data["published"],
+                    language=data["language"],
+                )
+            except proposals.ProposalError as exc:
+                form.add_error(None, _refusal(exc))
+                status = 503 if isinstance(exc, proposals.QueueUnavailable) else 400
+            else:
+                tickets = request.session.get(SESSION_TICKETS, {})
+                tickets[ticket.task_id] = ticket.as_dict()
+                # Keep the newest few: the result store forgets tasks after an hour anyway.
+                request.session[SESSION_TICKETS] = dict(list(tickets.items())[-KEPT_TICKETS:])
+                return redirect(reverse("claims:ingest_status", args=[ticket.task_id]))
+    return render(request, "claims/ingest.html", {"form": form}, status=status)
+
+
+@require_GET
+@login_required
+def ingest_status(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    """The progress page of one ingest, and (with ?partial=1) the fragment ui.js polls."""
+    _require_all(request, INGEST_PERMISSIONS)
+    tickets = request.session.get(SESSION_TICKETS, {})
+    ticket = tickets.get(str(task_id))
+    if ticket is None:
+        # Celery cannot tell a mistyped id from a queued task: only the session's own count.
+        raise Http404
+    status = 200
+    try:
+        progress = ui_selectors.ingest_progress(str(task_id), kind=ticket["kind"])
+    except (OperationalError, redis.RedisError):
+        progress = ui_selectors.IngestProgress(
+            "failed",
+            [],
+            error="The task queue cannot be reached; nothing was stored. Try again in a minute.",
+        )
+        status = 503
+    if progress.source is not None and ticket.get("url") and not ticket.get("url_recorded"):
+        # The task takes no URL for a pasted text: the address is recorded here, once.
+        if proposals.record_source_url(source_id=progress.source.pk, url=ticket["url"]):
+            progress.source.canonical_url = ticket["url"]
+        else:
+            # A message, not a line in the fragment: ui.js moves on to the proposals at once.
+            messages.warning(
+                request,
+                _(
+                    "The address was not recorded: the source already has one, or another "
+                    "source has it."
+                ),
+            )
+        ticket["url_recorded"] = True
+        request.session[SESSION_TICKETS] = tickets
+    context = {
+        "progress": progress,
+        "ticket": ticket,
+        "task_id": str(task_id),
+        "error": _(progress.error) if progress.error else "",
+    }
+    if request.GET.get("partial"):
+        return render(request, "claims/_ingest_status.html", context, status=status)
+    return render(request, "claims/ingest_status.html", context, status=status)
+
+
+# --- Proposals -----------------------------------------------------------------------------
+
+
+def _render_proposals(
+    request: HttpRequest,
+    source: Source,
+    *,
+    status: int = 200,
+    bound: ProposalForm | None = None,
+    error: str = "",
+    error_claim: int | None = None,
+) -> HttpResponse:
+    claims = ui_selectors.proposals_of_source(source.pk)
+    actors, places = ui_selectors.actor_options(), ui_selectors.place_options()
+    pending, accepted = [], []
+    for claim in claims:
+        if claim.state != Claim.State.NEW:
+            accepted.append(claim)
+            continue
+        form = (
+            bound
+            if bound is not None and bound.prefix == f"p{claim.pk}"
+            else ProposalForm.for_claim(claim, actors=actors, places=places)
+        )
+        pending.append((claim, form))
+    return render(
+        request,
+        "claims/proposals.html",
+        {
+            "source": source,
+            "pending": pending,
+            "rejectable": ui_selectors.proposed_by_ingestion([c.pk for c, _ in pending]),
+            "accepted": accepted,
+            "error": error,
+            "error_claim": error_claim,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def proposals_page(request: HttpRequest, source_id: int) -> HttpResponse:
+    _require(request, "claims.change_claim")
+    source = get_object_or_404(Source.objects.select_related("publisher"), pk=source_id)
+    return _render_proposals(request, source)
+
+
+def _proposals_url(source_id: int, claim_id: int | None = None) -> str:
+    url = reverse("claims:proposals", args=[source_id])
+    return f"{url}#proposal-{claim_id}" if claim_id else url
+
+
+@require_POST
+@login_required
+def proposal_action(request: HttpRequest, source_id: int, claim_id: int) -> HttpResponse:
+    """Save, accept or reject one proposed claim (the button pressed says which)."""
+    _require(request, "claims.change_claim")
+    source = get_object_or_404(Source.objects.select_related("publisher"), pk=source_id)
+    get_object_or_404(Claim.objects.filter(appearances__source=source).only("pk"), pk=claim_id)
+    action = request.POST.get("action", ProposalForm.SAVE)
+    if action == ProposalForm.REJECT:
+        try:
+            proposals.reject_proposal(
+                claim_id=claim_id,
+                reason=request.POST.get(f"p{claim_id}-reason", ""),
+                by=request.user,
+            )
+        except (proposals.ProposalError, workflow.WorkflowError) as exc:
+            form = ProposalForm(
+                request.POST,
+                prefix=f"p{claim_id}",
+                actors=ui_selectors.actor_options(),
+                places=ui_selectors.place_options(),
+            )
+            form.is_valid()
+            return _render_proposals(
+                request, source, status=400, bound=form, error=_refusal(exc), error_claim=claim_id
+            )
+        messages.success(request, _("Proposal rejected; it stays in the history."))
+        return redirect(_proposals_url(source_id))
+    form = ProposalForm(
+        request.POST,
+        prefix=f"p{claim_id}",
+        actors=ui_selectors.actor_options(),
+        places=ui_selectors.place_options(),
+    )
+    if not form.is_valid():
+        return _render_proposals(
+            request,
+            source,
+            status=400,
+            bound=form,
+            error=_("Check the proposal form."),
+            error_claim=claim_id,
+        )
+    try:
+        proposals.update_proposal(
+            claim_id=claim_id,
+            source_id=source_id,
+            expected_version=form.cleaned_data["version"],
+            edit=form.edit(),
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            accept=action == ProposalForm.ACCEPT,
+        )
+    except services.StaleVersion as stale:
+        # Keep what they typed but carry the current version: saving again is deliberate.
+        data = request.POST.copy()
+        data[f"p{claim_id}-version"] = str(stale.claim.version)
+        again = ProposalForm(
+            data,
+            prefix=f"p{claim_id}",
+            actors=ui_selectors.actor_options(),
+            places=ui_selectors.place_options(),
+        )
+        again.is_valid()
+        return _render_proposals(
+            request,
+            source,
+            status=409,
+            bound=again,
+            error=_(
+                "Someone else saved this claim after you opened it. Nothing of yours was saved; "
+                "compare the values below, then save again to keep yours."
+            ),
+            error_claim=claim_id,
+        )
+    except (proposals.ProposalError, workflow.WorkflowError) as exc:
+        return _render_proposals(
+            request, source, status=400, bound=form, error=_refusal(exc), error_claim=claim_id
+        )
+    if action == ProposalForm.ACCEPT:
+        messages.success(request, _("Claim accepted; it is now in review."))
+    else:
+        messages.success(request, _("Claim saved."))
+    return redirect(_proposals_url(source_id, claim_id))
+
+
+@require_POST
+@login_required
+def accept_all(request: HttpRequest, source_id: int) -> HttpResponse:
+    _require(request, "claims.change_claim")
+    source = get_object_or_404(Source, pk=source_id)
+    claim_ids = [int(v) for v in request.POST.getlist("claims") if v.isdigit()]
+    try:
+        count = proposals.accept_proposals(claim_ids=claim_ids, by=request.user)
+    except (proposals.ProposalError, workflow.WorkflowError) as exc:
+        messages.error(request, _refusal(exc) + " " + _("Nothing was changed."))
+        return redirect(_proposals_url(source.pk))
+    messages.success(
+        request, _("%(count)d claims accepted; they are now in review.") % {"count": count}
+    )
+    return redirect(_proposals_url(source.pk))

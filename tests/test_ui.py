@@ -545,10 +545,10 @@ def test_the_dashboard_takes_the_same_number_of_queries_whatever_the_number_of_c
         claim_ids=list(Claim.objects.values_list("pk", flat=True)), assignee=editor, by=editor
     )
     client = client_for(editor)
-    # Expect 12 queries: session, user, the user's permissions (2), claims by state, by verdict,
+    # Expect 14 queries: session, user, the user's permissions (2), claims by state, by verdict,
     # open flags by kind and severity, the latest claim, review and flag history rows, the claims
-    # of those flags, and my work.
-    with django_assert_num_queries(12):
+    # of those flags, my work, the latest sources and the latest events with their claim counts.
+    with django_assert_num_queries(14):
         response = client.get(reverse("claims:dashboard"))
     assert len(response.context["board"].my_claims) == min(claims, 50)
     assert len(response.context["board"].activity) == 20

@@ -1,8 +1,11 @@
 """Template helpers of the editor UI: translated labels for the stored choice values, which the
-models keep as plain English, and the field names shown in history and conflicts."""
+models keep as plain English, the field names shown in history and conflicts, and a reader for
+the invisible characters hidden in a text."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from typing import Any
 
 from django import template
@@ -91,6 +94,25 @@ LABELS: dict[str, dict[str, Any]] = {
         "claimant": _("Claimant"),
     },
     "activity": {"claim": _("Claim"), "review": _("Review"), "flag": _("Flag")},
+    "phase": {
+        "queued": _("Queued"),
+        "fetching": _("Fetching"),
+        "extracting": _("Extracting claims"),
+        "done": _("Done"),
+        "failed": _("Failed"),
+    },
+    "source_kind": {
+        "article": _("Article"),
+        "press_release": _("Press release"),
+        "statement": _("Statement"),
+        "social_post": _("Social media post"),
+        "video": _("Video"),
+        "report": _("Report"),
+        "newspaper": _("Newspaper issue"),
+        "website": _("Website post"),
+        "interview": _("Interview"),
+    },
+    "event_status": {"proposed": _("Proposed"), "confirmed": _("Confirmed by an editor")},
     "change": {"+": _("created"), "~": _("changed"), "-": _("deleted")},
 }
 
@@ -114,3 +136,15 @@ def field_value(value: Any, field_name: str) -> Any:
 
 def choices(kind: str) -> list[tuple[str, Any]]:
     return list(LABELS[kind].items())
+
+
+@register.filter
+def invisible_characters(text: str) -> list[tuple[str, str, int]]:
+    """Format characters in a text (direction overrides, zero-width spaces, joiners…) as
+    ("U+202E", "RIGHT-TO-LEFT OVERRIDE", count): they change how a text reads or matches while
+    showing nothing, so the claim page names them."""
+    found = Counter(ch for ch in text or "" if unicodedata.category(ch) == "Cf")
+    return [
+        (f"U+{ord(ch):04X}", unicodedata.name(ch, "UNNAMED FORMAT CHARACTER"), n)
+        for ch, n in sorted(found.items())
+    ]
