@@ -89,24 +89,12 @@ def start_ingest(
         if fetch_url:
             result: Any = tasks.ingest_url.delay(fetch_url, **options)
         else:
-            result = tasks.ingest_text.delay(text, **options)
+            result = tasks.ingest_text.delay(text, url=own_url or None, **options)
     except (OperationalError, redis.RedisError) as exc:
         raise QueueUnavailable(
             "The task queue cannot be reached; nothing was stored. Try again in a minute."
         ) from exc
     return IngestTicket(task_id=result.id, kind="url" if fetch_url else "text", url=own_url)
-
-
-@transaction.atomic
-def record_source_url(*, source_id: int, url: str) -> bool:
-    """Give a pasted text's source the URL the editor typed with it (the ingest task takes no
-    URL for pasted text). Only a source without one gets it, and only if no other source has
-    it, so calling this again changes nothing. True if the URL is now the source's."""
-    canonical = ingestion.canonical_url(url)
-    if Source.objects.filter(canonical_url=canonical).exclude(pk=source_id).exists():
-        return False
-    Source.objects.filter(pk=source_id, canonical_url="").update(canonical_url=canonical)
-    return Source.objects.filter(pk=source_id, canonical_url=canonical).exists()
 
 
 # --- Correcting, accepting and rejecting proposals -----------------------------------------

@@ -141,8 +141,10 @@ def ingest_text(
     via_urls: list[str] | None = None,
     accept: bool = False,
     user_id: int | None = None,
+    url: str | None = None,
 ) -> dict[str, Any]:
-    """Pasted text, extracted off the web process."""
+    """Pasted text (with the address it came from, if the editor gave one), extracted off the
+    web process."""
     from claims.ingestion import ingest_text as service
 
     return _ingest(
@@ -154,6 +156,7 @@ def ingest_text(
         via_urls=via_urls or [],
         accept=accept,
         user_id=user_id,
+        url=url or None,
     )
 
 

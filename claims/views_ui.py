@@ -482,21 +482,6 @@ def ingest_status(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             error="The task queue cannot be reached; nothing was stored. Try again in a minute.",
         )
         status = 503
-    if progress.source is not None and ticket.get("url") and not ticket.get("url_recorded"):
-        # The task takes no URL for a pasted text: the address is recorded here, once.
-        if proposals.record_source_url(source_id=progress.source.pk, url=ticket["url"]):
-            progress.source.canonical_url = ticket["url"]
-        else:
-            # A message, not a line in the fragment: ui.js moves on to the proposals at once.
-            messages.warning(
-                request,
-                _(
-                    "The address was not recorded: the source already has one, or another "
-                    "source has it."
-                ),
-            )
-        ticket["url_recorded"] = True
-        request.session[SESSION_TICKETS] = tickets
     context = {
         "progress": progress,
         "ticket": ticket,

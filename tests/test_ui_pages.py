@@ -427,22 +427,6 @@ def test_a_pasted_text_with_the_address_of_a_different_stored_text_is_refused(ro
 
 
 @pytest.mark.django_db
-def test_an_address_is_recorded_only_on_a_source_without_one_and_held_by_no_other():
-    held = cast(Source, SourceFactory(canonical_url="https://example.org/a"))
-    pasted = cast(Source, SourceFactory())
-    assert not proposals.record_source_url(source_id=pasted.pk, url="https://example.org/a")
-    assert proposals.record_source_url(source_id=pasted.pk, url="https://Example.org/b")
-    assert proposals.record_source_url(source_id=pasted.pk, url="https://example.org/b")
-    assert not proposals.record_source_url(source_id=pasted.pk, url="https://example.org/c")
-    pasted.refresh_from_db()
-    held.refresh_from_db()
-    assert (pasted.canonical_url, held.canonical_url) == (
-        "https://example.org/b",
-        "https://example.org/a",
-    )
-
-
-@pytest.mark.django_db
 def test_every_control_of_the_ingest_and_proposals_pages_has_a_label(role_users):
     result = proposals_from(TWO_CLAIMS)
     client = client_for(role_users["editor"])
