@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims import chains, selectors, webhooks
+from claims.claimreview import without_bidi_controls
 from claims.extraction.arabic import normalise
 from claims.models import (
     Actor,
@@ -42,7 +43,32 @@ BIDI_WIDGETS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
 }
 
 
-class BidiFormMixin:
+class PlainTitlesMixin:
+    """A page's <title> (and the browser tab showing it) cannot isolate text the way the page
+    body does: an object named with a right-to-left override or an unclosed isolate would
+    reorder the rest of the title. Its bidi controls are dropped there; the fields on the page
+    still show the record as stored."""
+
+    @staticmethod
+    def _plain_titles(response: Any) -> Any:
+        context = getattr(response, "context_data", None)
+        if context is not None:
+            for key in ("title", "subtitle"):
+                if isinstance(context.get(key), str):
+                    context[key] = without_bidi_controls(context[key])
+        return response
+
+    def changeform_view(self, *args: Any, **kwargs: Any) -> Any:
+        return self._plain_titles(super().changeform_view(*args, **kwargs))  # type: ignore[misc]
+
+    def history_view(self, *args: Any, **kwargs: Any) -> Any:
+        return self._plain_titles(super().history_view(*args, **kwargs))  # type: ignore[misc]
+
+    def delete_view(self, *args: Any, **kwargs: Any) -> Any:
+        return self._plain_titles(super().delete_view(*args, **kwargs))  # type: ignore[misc]
+
+
+class BidiFormMixin(PlainTitlesMixin):
     formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = (
         BIDI_WIDGETS
     )
@@ -69,6 +95,13 @@ class NormalisedSearchMixin:
 
 class HistoryAdmin(BidiFormMixin, SimpleHistoryAdmin):
     history_list_display = ["history_change_reason"]
+
+    # simple-history renders its history pages itself (no context left to adjust afterwards).
+    def history_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return without_bidi_controls(str(super().history_view_title(request, obj)))
+
+    def history_form_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return without_bidi_controls(str(super().history_form_view_title(request, obj)))
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
@@ -256,7 +289,7 @@ def _show_secret_once(request: HttpRequest, subscriber: WebhookSubscriber, secre
 
 
 @admin.register(WebhookSubscriber)
-class WebhookSubscriberAdmin(admin.ModelAdmin):
+class WebhookSubscriberAdmin(PlainTitlesMixin, admin.ModelAdmin):
     form = WebhookSubscriberForm
     list_display = ["name", "url", "event_list", "active", "created_by", "created_at"]
     list_filter = ["active"]
@@ -327,7 +360,7 @@ DELIVERY_FIELDS = (
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(PlainTitlesMixin, admin.ModelAdmin):
     """The delivery log: read-only, except for sending failed deliveries again."""
 
     list_display = [

@@ -74,6 +74,8 @@ def canonical_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise IngestError(f"{url!r} is not an http(s) URL.")
     host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # urlsplit unwraps an IPv6 literal; a URL needs its brackets
     default = {"http": 80, "https": 443}[parts.scheme]
     netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from claims.models import Appearance, Claim, Quantity
+from claims.models import Appearance, Claim, PendingCheck, Quantity
 from claims.verification import request_check
 
 
@@ -17,6 +18,18 @@ def claim_saved(sender: type[Claim], instance: Claim, raw: bool = False, **kwarg
         request_check(instance.pk)
 
 
+def _deleting_the_claim(origin: Any, claim_id: int) -> bool:
+    """Whether this delete started from the claim itself (claim.delete() or a queryset of
+    claims): its appearances and quantities go first, and a check asked for then would outlive
+    the claim."""
+    if isinstance(origin, Claim):
+        return bool(origin.pk == claim_id)
+    if isinstance(origin, QuerySet) and origin.model is Claim:
+        # The claims are deleted after their parts, so the queryset still finds them here.
+        return bool(origin.filter(pk=claim_id).exists())
+    return False
+
+
 @receiver(post_save, sender=Appearance, dispatch_uid="check-claim-on-appearance-save")
 @receiver(post_save, sender=Quantity, dispatch_uid="check-claim-on-quantity-save")
 @receiver(post_delete, sender=Appearance, dispatch_uid="check-claim-on-appearance-delete")
@@ -24,8 +37,18 @@ def claim_saved(sender: type[Claim], instance: Claim, raw: bool = False, **kwarg
 def part_changed(
     sender: Any, instance: Appearance | Quantity, raw: bool = False, **kwargs: Any
 ) -> None:
-    if not raw and Claim.objects.filter(pk=instance.claim_id).exists():
+    if raw or _deleting_the_claim(kwargs.get("origin"), instance.claim_id):
+        return
+    if Claim.objects.filter(pk=instance.claim_id).exists():
         request_check(instance.claim_id)
+
+
+@receiver(post_delete, sender=Claim, dispatch_uid="forget-check-of-deleted-claim")
+def claim_deleted(sender: type[Claim], instance: Claim, **kwargs: Any) -> None:
+    # Whatever deleted the claim (a cascade from elsewhere included), an outbox row asked for
+    # during the delete would point at a claim that no longer exists: PostgreSQL checks that
+    # foreign key at COMMIT and would refuse the whole transaction.
+    PendingCheck.objects.filter(claim_id=instance.pk).delete()
 
 
 @receiver(m2m_changed, sender=Claim.places.through, dispatch_uid="check-claim-on-places")

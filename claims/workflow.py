@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +42,25 @@ def _rationale(text: str, what: str = "A rationale") -> str:
     return cleaned
 
 
+# The schemes the API's URLField accepts, so both ways in refuse the same links.
+URL_VALIDATOR = URLValidator(schemes=["http", "https", "ftp", "ftps"])
+
+
+def _evidence_links(links: Sequence[str]) -> list[str]:
+    """The links as given, each an address a reader can follow: the pages show them as links,
+    so a "javascript:" or free-text entry must never be stored (the API's serializer checks the
+    same; the editor UI's form does not)."""
+    cleaned = [link.strip() for link in links if link.strip()]
+    for link in cleaned:
+        try:
+            URL_VALIDATOR(link)
+        except ValidationError:
+            raise WorkflowError(
+                f"Evidence links must be web addresses such as https://…; {link[:80]!r} is not."
+            ) from None
+    return cleaned
+
+
 def _save_claim(claim: Claim, *, by: Any, reason: str, fields: Sequence[str]) -> None:
     # Callers hold the row lock (select_for_update), so a plain increment cannot race.
     claim.version += 1
@@ -65,13 +86,13 @@ def record_review(
     if verdict not in Claim.Verdict.values:
         raise WorkflowError(f"{verdict!r} is not a verdict.")
     reason = _rationale(rationale)
+    links = _evidence_links(evidence_links)
     claim = Claim.objects.select_for_update().get(pk=claim_id)
     if expected_version is not None and claim.version != expected_version:
         raise WorkflowError(
             f"The claim changed since you opened it (version {claim.version}, not "
             f"{expected_version}); reload it and review again."
         )
-    links = [link.strip() for link in evidence_links if link.strip()]
     review = Review(
         claim=claim,
         verdict=verdict,

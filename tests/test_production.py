@@ -454,7 +454,7 @@ def test_a_requests_id_is_in_its_json_log_line_and_in_those_of_the_tasks_it_enqu
     def everything() -> str:
         return "\n".join(json.dumps(line) for line in json_log())
 
-    tasks = wait_for(task_lines, 30, "the tasks' log lines with the request id", everything)
+    tasks = wait_for(task_lines, 60, "the tasks' log lines with the request id", everything)
     ingest = tasks["claims.tasks.ingest_text"]
     assert ingest["task_id"] == accepted.json()["task_id"]
     assert ingest["level"] == "INFO"

@@ -4,20 +4,25 @@ and unparseable dates are refused with 400, never silently ignored."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from base64 import b64decode, b64encode
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField  # type: ignore[import-untyped]
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]
 from django_filters.utils import translate_validation  # type: ignore[import-untyped]
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from claims.extraction.arabic import normalise
 from claims.models import Actor, Claim, Event, Flag, Language, Place, Review, Source
@@ -145,6 +150,20 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["claim", "verdict", "published"]
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, left out when the query string names no filter at all: the
+    result is then the queryset as given, and building the filter form (deep copies of every
+    field and its choices) took as long as serializing a page of claims (bench/api.py)."""
+
+    # Parameters of pagination, ordering and format negotiation, never of a filter.
+    not_filters = frozenset({"cursor", "page_size", "ordering", "format"})
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        if set(request.query_params) <= self.not_filters:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class StrictOrderingFilter(OrderingFilter):
     """DRF's ordering, refusing unknown fields (400) and always ending on the id, so that the
     cursor pagination pages through ties in a stable order."""
@@ -177,9 +196,118 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 class CursorPage(CursorPagination):
-    """Cursor pages: stable while rows are added, and no COUNT(*) over the whole table."""
+    """Cursor pages: stable while rows are added, and no COUNT(*) over the whole table.
+
+    DRF's own cursor keeps the first ordering field's value plus an offset into its ties, and
+    caps that offset at 1000: where more rows tie (thousands of claims share a priority) the
+    `next` links go round in circles. This cursor keeps the value of every ordering field down
+    to the id (a keyset), so each page starts exactly after the last row shown."""
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = "-id"
+    # This request's ordering and absolute URL, set by paginate_queryset.
+    fields: tuple[str, ...] = ()
+    url = ""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any], request: Request, view: Any = None
+    ) -> list[Any]:
+        self.request = request
+        size = self.page_size = self.get_page_size(request) or CursorPage.page_size
+        self.base_url = self.url = request.build_absolute_uri()
+        self.fields = ordering = self.get_ordering(request, queryset, view)
+        backwards, position = self._read_cursor(request)
+        if backwards:
+            ordering = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
+        queryset = queryset.order_by(*ordering)
+        if position is not None:
+            try:
+                # The lookups convert the cursor's strings: a forged value is refused here.
+                queryset = queryset.filter(_after(ordering, position))
+            except (TypeError, ValueError, DjangoValidationError):
+                raise NotFound(self.invalid_cursor_message) from None
+        rows = list(queryset[: size + 1])
+        more = len(rows) > size
+        self.page = rows[:size]
+        if backwards:
+            self.page.reverse()
+            self.has_previous, self.has_next = more, position is not None
+        else:
+            self.has_previous, self.has_next = position is not None, more
+        return self.page
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        if self.page:
+            return self._link(backwards=False, position=self._position(self.page[-1]))
+        # An empty page read backwards: nothing comes before the cursor, so the list's first
+        # page is what follows it.
+        return remove_query_param(self.url, self.cursor_query_param)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        if self.page:
+            return self._link(backwards=True, position=self._position(self.page[0]))
+        # An empty page read forwards: nothing comes after the cursor, so what precedes it is
+        # the list's last page (a backwards cursor without a position).
+        return self._link(backwards=True, position=None)
+
+    def _position(self, row: Any) -> list[str]:
+        values = []
+        for name in self.fields:
+            field = name.lstrip("-")
+            value = row[field] if isinstance(row, dict) else getattr(row, field)
+            if value is None:
+                raise ValueError(f"Cursor pages need a non-null {field}; coalesce it.")
+            if isinstance(value, dt.date):  # dates and date-times
+                values.append(value.isoformat())
+            else:
+                values.append(repr(value) if isinstance(value, float) else str(value))
+        return values
+
+    def _link(self, *, backwards: bool, position: list[str] | None) -> str:
+        tokens = [("r", "1")] if backwards else []
+        tokens += [("p", value) for value in position or ()]
+        encoded = b64encode(urlencode(tokens).encode("ascii")).decode("ascii")
+        return replace_query_param(self.url, self.cursor_query_param, encoded)
+
+    def _read_cursor(self, request: Request) -> tuple[bool, list[str] | None]:
+        """(backwards, position) from ?cursor=; no cursor is the first page, a backwards one
+        without a position the last."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return False, None
+        try:
+            querystring = b64decode(encoded.encode("ascii")).decode("ascii")
+            tokens = parse_qs(querystring, keep_blank_values=True)
+            backwards = bool(int(tokens.get("r", ["0"])[0]))
+        except (TypeError, ValueError):
+            raise NotFound(self.invalid_cursor_message) from None
+        position = tokens.get("p")
+        if position is not None and (
+            len(position) != len(self.fields) or any("\x00" in value for value in position)
+        ):
+            # PostgreSQL refuses a NUL character in a query; no value of ours holds one.
+            raise NotFound(self.invalid_cursor_message)
+        return backwards, position
+
+
+def _after(ordering: Sequence[str], position: Sequence[str]) -> Q:
+    """The rows strictly after `position` in `ordering`: past x in the first field, or equal
+    there and past y in the second, and so on. The first field's bound is repeated on its own
+    (a ≤ x and …) so that PostgreSQL starts its index scan there instead of filtering every row
+    before it."""
+    after, tied = Q(), Q()
+    for name, value in zip(ordering, position, strict=True):
+        field, beyond = name.lstrip("-"), "lt" if name.startswith("-") else "gt"
+        after |= tied & Q(**{f"{field}__{beyond}": value})
+        tied &= Q(**{field: value})
+    first = ordering[0]
+    return (
+        Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": position[0]})
+        & after
+    )

@@ -28,7 +28,10 @@ def required_permissions(request: Request, view: Any) -> Sequence[str]:
     explicit: dict[str, Sequence[str]] = getattr(view, "action_permissions", {})
     if action in explicit:
         return explicit[action]
-    model = view.get_queryset().model
+    # The class's queryset names the model as well as get_queryset() does, without building
+    # the annotations a view may add there on every request.
+    queryset = getattr(view, "queryset", None)
+    model = (queryset if queryset is not None else view.get_queryset()).model
     verb = _BY_METHOD.get(request.method or "", "change")
     return [f"{model._meta.app_label}.{verb}_{model._meta.model_name}"]
 
