@@ -12,7 +12,7 @@ each with a published review (one in ten also has a newer unpublished review), t
 - the publication stamp query and a 304 answer to If-None-Match.
 Results go to stdout and the "## Feeds" section of bench/RESULTS.md.
 
-DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/helper_feeds_bench: a database of
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/bench_feeds: a database of
 its own, because the run flushes it.
 """
 
@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helper_feeds_bench")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_feeds")
 # Settings want a broker URL; nothing here talks to it.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 # Query logging (DEBUG) would keep every SQL string; production does not.
