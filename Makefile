@@ -46,10 +46,14 @@ test: lint types migrations-check pytest
 # Benchmarks, not tests: each prints ratios against a baseline measured in the same run and
 # writes its section of bench/RESULTS.md. The scan bench needs its own PostgreSQL database.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_corpus
+BENCH_DATABASES := bench_corpus bench_feeds bench_api bench_load
 bench: install
 	$(PY) bench/extraction_eval.py
-	@psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw bench_corpus || createdb -h 127.0.0.1 -U postgres bench_corpus
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/scan.py
+	@for db in $(BENCH_DATABASES); do psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw $$db || createdb -h 127.0.0.1 -U postgres $$db; done
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/scan.py --packed 100000
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_feeds REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/feeds.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_api REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/api.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_load $(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/celerybeat-schedule*
