@@ -35,6 +35,17 @@ def test_an_editor_records_a_verdict_as_a_new_review_and_the_claim_awaits_public
     assert claim.history.first().history_change_reason.startswith("Verdict likely_true")
 
 
+def test_a_long_rationale_is_saved_and_kept_whole_in_the_claims_history(claim, role_users):
+    # history_change_reason was varchar(100): a 79-character rationale failed the save (a 500).
+    rationale = "تطابق بيان القيادة المركزية مع تقريرين محليين مستقلين. " * 12
+    workflow.record_review(
+        claim_id=claim.pk, verdict="contested", rationale=rationale, by=role_users["editor"]
+    )
+    reason = claim.history.first().history_change_reason
+    assert reason == f"Verdict contested: {rationale.strip()}"
+    assert len(reason) > 600
+
+
 def test_a_verdict_without_a_rationale_is_refused_and_nothing_changes(claim, role_users):
     with pytest.raises(workflow.WorkflowError, match="rationale"):
         workflow.record_review(

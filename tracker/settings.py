@@ -206,6 +206,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # History rows are evidence: nobody reverts a claim to an old version from the admin.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# A history row's "why" is the editor's rationale, kept whole (the default 100 characters made a
+# longer rationale fail the save).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
