@@ -235,7 +235,8 @@ def queue(filters: QueueFilters) -> QuerySet[Claim]:
         claims = claims.filter(stated_at__lte=filters.stated_to)
     term = normalise(filters.q)
     if term:
-        claims = claims.filter(search_text__icontains=term)
+        # Both sides are already case-folded by normalise(): a plain LIKE, not UPPER() LIKE.
+        claims = claims.filter(search_text__contains=term)
     return claims.order_by("-priority", "-stated_at", "id")
 
 
