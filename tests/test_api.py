@@ -306,6 +306,27 @@ def test_every_ordering_pages_through_all_claims_once(
     assert sorted(seen) == sorted(Claim.objects.values_list("id", flat=True))
 
 
+def test_paging_reaches_every_claim_when_more_than_a_thousand_share_one_priority(
+    world: SimpleNamespace,
+) -> None:
+    # DRF's cursor kept only the first ordering value and an offset capped at 1,000: past that,
+    # the next links went round in circles among claims of equal priority.
+    claimant = world.claim.claimant
+    Claim.objects.bulk_create(
+        Claim(slug=f"same-priority-{n}", claimant=claimant, text=f"claim {n}", priority=40.0)
+        for n in range(1_050)
+    )
+    client = client_as("viewer", world.users)
+    seen: list[int] = []
+    url: str | None = "/api/v1/claims/?page_size=100"
+    while url:
+        body = client.get(url).json()
+        seen += [c["id"] for c in body["results"]]
+        url = body["next"]
+
+    assert len(seen) == len(set(seen)) == Claim.objects.count()
+
+
 # ---- filters ------------------------------------------------------------------------------
 
 
