@@ -32,13 +32,10 @@ because a rebuild flushes it (createdb -h 127.0.0.1 -U postgres bench_api).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -77,6 +74,7 @@ from django.urls import clear_url_caches, include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from bench.results import environment, verdict  # noqa: E402
 from claims import corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag, Review  # noqa: E402
 
@@ -302,25 +300,6 @@ def walk_both(client: Client, headers: dict[str, str], requests: int) -> Round:
 def same_results(result: Round) -> int:
     """Pages on which the endpoint and the baseline differ (they walk in step)."""
     return sum(a != b for a, b in zip(result.endpoint.pages, result.baseline.pages, strict=True))
-
-
-def environment() -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = str(cursor.fetchone()[0])
-    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": nproc.strip(),
-        "memory": f"{int(meminfo[1]) / 1024 / 1024:.1f} GiB",
-        "postgresql": pg,
-        "python": platform.python_version(),
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
 
 
 def main() -> None:

@@ -23,10 +23,8 @@ import datetime as dt
 import gc
 import json
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -55,6 +53,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.results import environment, verdict  # noqa: E402
 from claims import claimreview, public_selectors, services  # noqa: E402
 from claims.models import Actor, Appearance, Claim, Review, Source  # noqa: E402
 
@@ -251,25 +250,6 @@ def median_ms(work: Callable[[], Any], repeat: int = 20) -> float:
         work()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
-
-
-def environment() -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = str(cursor.fetchone()[0])
-    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": nproc.strip(),
-        "memory": f"{int(meminfo[1]) / 1024 / 1024:.1f} GiB",
-        "postgresql": pg,
-        "python": platform.python_version(),
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
 
 
 def main() -> None:

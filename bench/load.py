@@ -52,10 +52,8 @@ redis://127.0.0.1:6379/4 (emptied by the run); DATABASE_URL and REDIS_URL are ig
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -99,6 +97,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from bench.results import environment, verdict  # noqa: E402
 from claims import corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag, PendingCheck, Review  # noqa: E402
 
@@ -763,33 +762,6 @@ def summary_line(run: Run) -> str:
         f"{percentile(load.probe_ms, 95):.0f} ms; load avg {load.load_before[0]:.2f} → "
         f"{load.load_after[0]:.2f}"
     )
-
-
-def environment() -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = str(cursor.fetchone()[0])
-    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.machine(),
-    )
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": str(os.cpu_count()),
-        "model": model,
-        "memory": f"{int(meminfo[1]) / 1024 / 1024:.1f} GiB",
-        "postgresql": pg,
-        "python": platform.python_version(),
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
 
 
 def report(runs: list[Run], args: argparse.Namespace, env: dict[str, str], claims: int) -> str:

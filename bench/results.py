@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -18,3 +21,34 @@ def write_section(heading: str, section: str, path: Path = RESULTS_PATH) -> None
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def environment() -> dict[str, str]:
+    """The machine and versions a result was measured on (Django must be set up)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = str(cursor.fetchone()[0])
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": str(os.cpu_count()),
+        "model": model,
+        "memory": f"{int(meminfo[1]) / 1024 / 1024:.1f} GiB",
+        "postgresql": pg,
+        "python": platform.python_version(),
+        "database": connection.vendor,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"

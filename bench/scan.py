@@ -16,12 +16,9 @@ own, because the run flushes it.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -44,6 +41,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.results import environment, verdict  # noqa: E402
 from claims import clustering, corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag  # noqa: E402
 from claims.rules import date_conflict, denial, place_conflict, quantity_conflict  # noqa: E402
@@ -260,26 +258,6 @@ def naive_baseline(size: int, seed: int) -> Baseline:
         denial(a, b)
     seconds = time.perf_counter() - started
     return Baseline(size, total, timed, seconds, extrapolated=timed < total)
-
-
-def environment() -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = str(cursor.fetchone()[0])
-    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": nproc.strip(),
-        "memory": f"{int(meminfo[1]) / 1024 / 1024:.1f} GiB",
-        "postgresql": pg,
-        "python": platform.python_version(),
-        "database": connection.vendor,
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
 
 
 SECTION = "## Scan (bench/scan.py)"
