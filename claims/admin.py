@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AdminTextareaWidget, AdminTextInputWidget
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -18,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims import chains, selectors, webhooks
+from claims import chains, selectors, webhooks, workflow
 from claims.claimreview import without_bidi_controls
 from claims.extraction.arabic import normalise
 from claims.models import (
@@ -43,11 +44,18 @@ BIDI_WIDGETS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
 }
 
 
-class PlainTitlesMixin:
-    """A page's <title> (and the browser tab showing it) cannot isolate text the way the page
-    body does: an object named with a right-to-left override or an unclosed isolate would
-    reorder the rest of the title. Its bidi controls are dropped there; the fields on the page
-    still show the record as stored."""
+class HostileTextMixin:
+    """What hostile text must not do to an admin page. A page's <title> (and the browser tab
+    showing it) cannot isolate text the way the page body does: an object named with a
+    right-to-left override or an unclosed isolate would reorder the rest of the title, so its
+    bidi controls are dropped there (the fields on the page still show the record as stored).
+    And a NUL in a list filter's value would reach PostgreSQL, which refuses it (a 500)."""
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        if any("\x00" in value for _, values in request.GET.lists() for value in values):
+            # What the admin does with any other filter it cannot apply: back to ?e=1.
+            raise IncorrectLookupParameters("A NUL character in the query string.")
+        return super().get_changelist_instance(request)  # type: ignore[misc]
 
     @staticmethod
     def _plain_titles(response: Any) -> Any:
@@ -68,7 +76,7 @@ class PlainTitlesMixin:
         return self._plain_titles(super().delete_view(*args, **kwargs))  # type: ignore[misc]
 
 
-class BidiFormMixin(PlainTitlesMixin):
+class BidiFormMixin(HostileTextMixin):
     formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = (
         BIDI_WIDGETS
     )
@@ -230,8 +238,24 @@ class ClaimAdmin(NormalisedSearchMixin, HistoryAdmin):
         )
 
 
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = Review
+        fields = ["claim", "verdict", "rationale", "evidence_links", "language"]
+
+    def clean_evidence_links(self) -> list[str]:
+        links = self.cleaned_data.get("evidence_links") or []
+        if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
+            raise forms.ValidationError('A list of web addresses, e.g. ["https://…"].')
+        try:
+            return workflow.valid_evidence_links(links)
+        except workflow.WorkflowError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 @admin.register(Review)
 class ReviewAdmin(HistoryAdmin):
+    form = ReviewForm
     list_display = ["claim", "verdict", "reviewer", "created_at", "published"]
     list_filter = ["verdict", "published", "language"]
     search_fields = ["rationale", "claim__text"]
@@ -289,7 +313,7 @@ def _show_secret_once(request: HttpRequest, subscriber: WebhookSubscriber, secre
 
 
 @admin.register(WebhookSubscriber)
-class WebhookSubscriberAdmin(PlainTitlesMixin, admin.ModelAdmin):
+class WebhookSubscriberAdmin(HostileTextMixin, admin.ModelAdmin):
     form = WebhookSubscriberForm
     list_display = ["name", "url", "event_list", "active", "created_by", "created_at"]
     list_filter = ["active"]
@@ -360,7 +384,7 @@ DELIVERY_FIELDS = (
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(PlainTitlesMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(HostileTextMixin, admin.ModelAdmin):
     """The delivery log: read-only, except for sending failed deliveries again."""
 
     list_display = [

@@ -46,10 +46,10 @@ def _rationale(text: str, what: str = "A rationale") -> str:
 URL_VALIDATOR = URLValidator(schemes=["http", "https", "ftp", "ftps"])
 
 
-def _evidence_links(links: Sequence[str]) -> list[str]:
-    """The links as given, each an address a reader can follow: the pages show them as links,
-    so a "javascript:" or free-text entry must never be stored (the API's serializer checks the
-    same; the editor UI's form does not)."""
+def valid_evidence_links(links: Sequence[str]) -> list[str]:
+    """The links as given, each an address a reader can follow, or WorkflowError: the pages
+    show them as links, so a "javascript:" or free-text entry must never be stored (the API's
+    serializer checks the same; the editor UI's form and the admin rely on this)."""
     cleaned = [link.strip() for link in links if link.strip()]
     for link in cleaned:
         try:
@@ -86,7 +86,7 @@ def record_review(
     if verdict not in Claim.Verdict.values:
         raise WorkflowError(f"{verdict!r} is not a verdict.")
     reason = _rationale(rationale)
-    links = _evidence_links(evidence_links)
+    links = valid_evidence_links(evidence_links)
     claim = Claim.objects.select_for_update().get(pk=claim_id)
     if expected_version is not None and claim.version != expected_version:
         raise WorkflowError(
