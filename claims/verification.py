@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
@@ -578,19 +579,65 @@ def scan_chunk(claim_ids: Sequence[int], *, now: dt.datetime | None = None) -> S
     )
 
 
-def scan_all(*, now: dt.datetime | None = None) -> ScanReport:
+def scan_all(*, now: dt.datetime | None = None, processes: int | None = None) -> ScanReport:
     """Every rule over every claim, synchronously (`manage.py scan`); the Celery task runs the
-    same two halves with the chunks as separate tasks."""
+    same two halves with the chunks as separate tasks. The chunks hold whole events and touch
+    disjoint claims and flags, so, like the Celery workers, several processes may check them at
+    once (TRACKER_SCAN_PROCESSES)."""
     started = time.monotonic()
     now = now or timezone.now()
     batch, chunks, report = plan_scan(now=now)
     gazetteer = Gazetteer.current()
-    for chunk in chunks:
-        findings, flag_report = _check_batch(_sub_batch(batch, chunk), gazetteer, now)
+    processes = processes or settings.TRACKER_SCAN_PROCESSES
+    parts: Iterable[tuple[int, flags.FlagReport]]
+    if processes > 1 and len(chunks) > 1 and _can_fork():
+        parts = _check_in_processes(batch, gazetteer, chunks, now, processes)
+    else:
+        parts = (_check_batch(_sub_batch(batch, chunk), gazetteer, now) for chunk in chunks)
+    for findings, flag_report in parts:
         report.findings += findings
         _merge(report.flags, flag_report)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _can_fork() -> bool:
+    """Forked processes see only committed rows, have their own connections, and cannot be
+    started from a daemonic process (a Celery prefork child)."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not multiprocessing.current_process().daemon
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+# What forked checkers read: set before the fork, so each child has the batch without pickling.
+_FORKED: tuple[Batch, Gazetteer, dt.datetime] | None = None
+
+
+def _check_forked_chunk(chunk: list[int]) -> tuple[int, flags.FlagReport]:
+    assert _FORKED is not None
+    batch, gazetteer, now = _FORKED
+    return _check_batch(_sub_batch(batch, chunk), gazetteer, now)
+
+
+def _check_in_processes(
+    batch: Batch,
+    gazetteer: Gazetteer,
+    chunks: list[list[int]],
+    now: dt.datetime,
+    processes: int,
+) -> list[tuple[int, flags.FlagReport]]:
+    global _FORKED
+    _FORKED = (batch, gazetteer, now)
+    # A connection must not be shared across a fork: each child opens its own.
+    connections.close_all()
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return list(pool.imap_unordered(_check_forked_chunk, chunks))
+    finally:
+        _FORKED = None
 
 
 def neighbourhood(claim_id: int) -> set[int]:

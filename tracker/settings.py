@@ -331,6 +331,9 @@ SPECTACULAR_SETTINGS = {
 
 TRACKER_FOUR_EYES = env.bool("TRACKER_FOUR_EYES", default=True)
 TRACKER_UNVERIFIED_SLA_HOURS = env.int("TRACKER_UNVERIFIED_SLA_HOURS", default=48)
+# Processes for the rules-and-flags half of a synchronous full scan (`manage.py scan`); the
+# Celery scan spreads the same chunks over the workers instead.
+TRACKER_SCAN_PROCESSES = env.int("TRACKER_SCAN_PROCESSES", default=min(4, os.cpu_count() or 1))
 
 # One line per record on stderr, so stdout stays clean for commands that print JSON (`scan
 # --json`); process managers collect both. JSON in production: timestamp, level, logger, message,
