@@ -692,6 +692,19 @@ def check_url(url: str) -> None:
             raise FetchRefused(f"The URL {url} points at {target.host}, {why}, so it is not used.")
 
 
+def check_url_to_fetch(url: str) -> None:
+    """:func:`check_url`, plus the names that always mean this machine (localhost and
+    *.localhost, RFC 6761), for a URL the editor asks to fetch now: refusing it when it is
+    submitted answers at once, where the queued fetch would refuse it only later. Other names
+    are resolved, and their addresses vetted, by :func:`fetch`. Raise :class:`FetchRefused`."""
+    check_url(url)
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        raise FetchRefused(
+            f"The URL {url} points at {host}, a loopback address, so it is not fetched."
+        )
+
+
 def _literal_address(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host)
@@ -768,4 +781,4 @@ def post(
         deadline.finish()
 
 
-__all__ += ["POST_USER_AGENT", "Posted", "check_url", "post"]
+__all__ += ["POST_USER_AGENT", "Posted", "check_url", "check_url_to_fetch", "post"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.validators import URLValidator
@@ -204,6 +205,26 @@ class IngestForm(forms.Form):
         required=False,
         choices=[("", _("Recognise it")), ("ar", _("Arabic")), ("en", _("English"))],
     )
+
+    def clean_fetch_url(self) -> str:
+        # Imported here: the fetcher pulls in trafilatura, which the web process need not load.
+        from claims.fetching import FetchRefused, check_url_to_fetch
+
+        fetch_url: str = self.cleaned_data.get("fetch_url", "")
+        if fetch_url:
+            try:
+                check_url_to_fetch(fetch_url)
+            except FetchRefused:
+                # The fetcher's reason is English; the two refusals a valid http(s) URL can
+                # meet here are said in the editor's language.
+                if "@" in urlsplit(fetch_url).netloc:
+                    message = _("A URL with a user name or password is never fetched.")
+                else:
+                    message = _(
+                        "This URL points at a local or private address, which is never fetched."
+                    )
+                raise forms.ValidationError(message, code="refused") from None
+        return fetch_url
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

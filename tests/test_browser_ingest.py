@@ -109,7 +109,7 @@ def test_an_editor_ingests_an_arabic_paragraph_corrects_a_proposal_and_finds_it_
     ]
 
 
-def hostile_claim() -> Claim:
+def hostile_claim() -> Any:
     event = Event.objects.create(slug="hostile-event", title="Hostile event")
     claim = ClaimFactory(text=HOSTILE, text_en="", event=event, priority=1000.0)
     AppearanceFactory(claim=claim, source=SourceFactory(title="Hostile source"))
@@ -122,7 +122,12 @@ def test_hostile_text_fires_no_script_renders_no_markup_and_cannot_flip_the_layo
     claim = hostile_claim()
     source = Appearance.objects.get(claim=claim).source
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     log_in(page, live_server.url, "demo-editor")
     for path in [
         "/claims/",

@@ -541,52 +541,13 @@ def test_hostile_text_stays_inert_on_every_page_feed_and_api_answer(
         assert EVERYTHING in set(strings_in(json.loads(page.json_blocks[0]))), where
 
 
-def reported(page_names: set[str], reason: str) -> list[Any]:
-    """HTML_PAGES, those named marked as a known, reported defect (strict: a fix makes the test
-    fail until the mark goes)."""
-    return [
-        pytest.param(p, id=p.name, marks=pytest.mark.xfail(strict=True, reason=reason))
-        if p.name in page_names
-        else pytest.param(p, id=p.name)
-        for p in HTML_PAGES
-    ]
-
-
-JAVASCRIPT_LINK_DEFECT = (
-    "templates/claims/_chain_node.html, source.html and claim.html link canonical_url, "
-    "archive_url and evidence links as stored, without the http(s) check that "
-    "claimreview.public_url gives the public pages"
-)
-TITLE_DEFECT = (
-    "templates/claims/actor.html, event.html and source.html put the name or title into "
-    "<title> with its bidi controls (the public page drops them with without_bidi_controls)"
-)
-
-
-@pytest.mark.parametrize(
-    "view",
-    reported(
-        {
-            "claim page, published",
-            "claim page, proposed",
-            "source page, javascript url",
-            "claim edit form sent back",
-        },
-        JAVASCRIPT_LINK_DEFECT,
-    ),
-)
+@pytest.mark.parametrize("view", HTML_PAGES, ids=[p.name for p in HTML_PAGES])
 def test_a_stored_javascript_url_never_becomes_a_link(world: World, view: Page) -> None:
     _, body = fetch(view, world)
     assert not inspect_html(body.decode()).links
 
 
-@pytest.mark.parametrize(
-    "view",
-    reported(
-        {"actor page, claimant", "actor page, publisher", "event page", "source page"},
-        TITLE_DEFECT,
-    ),
-)
+@pytest.mark.parametrize("view", HTML_PAGES, ids=[p.name for p in HTML_PAGES])
 def test_bidi_controls_in_stored_text_never_reach_a_page_title(world: World, view: Page) -> None:
     _, body = fetch(view, world)
     for title in inspect_html(body.decode()).titles:
@@ -965,15 +926,6 @@ PRIVATE_URLS = [
     ("http://0177.0.0.1/a", "loopback"),  # octal
     ("http://0x7f000001/a", "loopback"),  # hex
 ]
-# These pass the URL syntax checks of the API serializer and the ingest form (the odd decimal,
-# octal and hex forms do not), so only the task refuses them, after a 202 or a redirect.
-NOT_REFUSED_AT_ONCE = {u for u, _ in PRIVATE_URLS[:9]}
-AT_ONCE_DEFECT = (
-    "claims/api/serializers.py IngestRequestSerializer and claims/forms_ui.py IngestForm "
-    "accept a URL whose host is a literal private address (or localhost); the ingest task "
-    "refuses it later, so the editor gets 202 or a progress page instead of a 400: call "
-    "fetching.check_url (no DNS) in validate_url / clean_fetch_url"
-)
 
 
 def source_and_claim_counts() -> tuple[int, int]:
@@ -995,16 +947,9 @@ def test_the_ingest_task_refuses_a_private_address_and_stores_nothing(
     assert source_and_claim_counts() == before
 
 
-def private_url_param(url: str) -> Any:
-    marks = (
-        [pytest.mark.xfail(strict=True, reason=AT_ONCE_DEFECT)]
-        if url in NOT_REFUSED_AT_ONCE
-        else []
-    )
-    return pytest.param(url, id=url, marks=marks)
-
-
-@pytest.mark.parametrize("url", [private_url_param(u) for u, _ in PRIVATE_URLS])
+# The odd decimal, octal and hex forms fail the URL syntax checks; the rest fail the static
+# address check (fetching.check_url_to_fetch), before any task is queued.
+@pytest.mark.parametrize("url", [u for u, _ in PRIVATE_URLS])
 def test_the_ingest_api_and_form_refuse_a_private_address_at_once(
     world: World, url: str, tasks_run_inline: None
 ) -> None:
@@ -1198,12 +1143,6 @@ def test_an_oversized_api_body_is_refused_and_nothing_is_stored(
     assert database_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A body over DATA_UPLOAD_MAX_MEMORY_SIZE raises RequestDataTooBig while DRF reads "
-    "request.data; claims/api/errors.py does not map it, so Django answers its HTML 400 page: "
-    "map RequestDataTooBig (and TooManyFieldsSent) to a 413 with code too_large",
-)
 def test_an_api_body_over_the_upload_limit_is_answered_in_the_api_error_shape(world: World) -> None:
     url, body, headers = api_write("post", "claim-reviews", world)
     body["rationale"] = "x" * (3 * MB)
@@ -1334,32 +1273,9 @@ MALFORMED: dict[str, Callable[[dict[str, Any], str | None], bytes]] = {
     "lone surrogate": lambda body, f: json.dumps(body | {f or "x": "before\ud800after"}).encode(),
     "wrong type": lambda body, f: json.dumps(body | {f or "x": ["a", {"b": 1}]}).encode(),
 }
-PUBLISH_IGNORES_ITS_BODY = (
-    "claims/api/views.py ReviewViewSet.publish never reads request.data, so a malformed body "
-    "is not refused: the review is published (200)"
-)
-DEEP_JSON_DEFECT = (
-    "DRF's JSONParser turns ValueError into a 400 but not RecursionError: JSON nested deeper "
-    "than Python recurses is a 500 on every endpoint parsed by DRF (the import parses with "
-    "transfer.parse_document, which catches it); give REST_FRAMEWORK a parser that does"
-)
 
 
-def api_routes_with(defects: dict[str, str]) -> list[Any]:
-    return [
-        pytest.param(
-            method,
-            name,
-            id=f"{method}-{name}",
-            marks=[pytest.mark.xfail(strict=True, reason=defects[name])] if name in defects else [],
-        )
-        for method, name in _api_write_routes()
-    ]
-
-
-@pytest.mark.parametrize(
-    ("method", "name"), api_routes_with({"review-publish": PUBLISH_IGNORES_ITS_BODY})
-)
+@pytest.mark.parametrize(("method", "name"), _api_write_routes(), ids=lambda v: str(v))
 def test_malformed_json_to_every_api_write_is_a_400_and_nothing_is_stored(
     world: World, method: str, name: str, tasks_run_inline: None
 ) -> None:
@@ -1381,13 +1297,7 @@ def test_malformed_json_to_every_api_write_is_a_400_and_nothing_is_stored(
     assert database_state() == before
 
 
-@pytest.mark.parametrize(
-    ("method", "name"),
-    api_routes_with(
-        {name: DEEP_JSON_DEFECT for _, name in _api_write_routes() if name != "import"}
-        | {"review-publish": PUBLISH_IGNORES_ITS_BODY}
-    ),
-)
+@pytest.mark.parametrize(("method", "name"), _api_write_routes(), ids=lambda v: str(v))
 def test_json_nested_deeper_than_python_recurses_is_a_400(
     world: World, method: str, name: str, tasks_run_inline: None
 ) -> None:

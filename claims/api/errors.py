@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -46,6 +47,12 @@ class BadDocument(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "malformed_request"
     default_detail = "The body is not a JSON document."
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The request body is larger than the API accepts."
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -92,6 +99,14 @@ def _as_api_exception(exc: Exception) -> Exception:
         )
     if isinstance(exc, ObjectDoesNotExist):
         return exceptions.NotFound("No such record.")
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        # Django raises these while DRF reads the body; unmapped, they are its HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return TooLarge(
+            f"The request body is larger than the API accepts ({limit} bytes)."
+            if isinstance(exc, RequestDataTooBig) and limit
+            else TooLarge.default_detail
+        )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)

@@ -400,6 +400,18 @@ class DismissSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, help_text="Required; why the flag is wrong.")
 
 
+class PublishSerializer(serializers.Serializer[Any]):
+    """Publishing takes no fields: the body, when sent, is an empty JSON object."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = set(self.initial_data) if isinstance(self.initial_data, Mapping) else set()
+        if sent:
+            raise serializers.ValidationError(
+                {name: ["Publishing takes no fields."] for name in sorted(sent)}
+            )
+        return attrs
+
+
 class IngestRequestSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(required=False, max_length=500_000)
     url = serializers.URLField(required=False, max_length=2000)
@@ -410,6 +422,16 @@ class IngestRequestSerializer(serializers.Serializer[Any]):
         child=serializers.URLField(max_length=2000), required=False, default=list, max_length=20
     )
     accept = serializers.BooleanField(required=False, default=False)
+
+    def validate_url(self, url: str) -> str:
+        # Imported here: the fetcher pulls in trafilatura, which the web process need not load.
+        from claims.fetching import FetchRefused, check_url_to_fetch
+
+        try:
+            check_url_to_fetch(url)
+        except FetchRefused as exc:
+            raise serializers.ValidationError(exc.reason) from None
+        return url
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("text" in attrs) == ("url" in attrs):

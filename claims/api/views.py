@@ -323,11 +323,14 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet[Review]):
             403: OpenApiResponse(
                 ERROR, "Not a reviewer, or (four eyes) the review's own author: code four_eyes."
             ),
+            400: OpenApiResponse(ERROR, "A body that is not empty or an empty JSON object."),
             409: OpenApiResponse(ERROR, "Already published, or a newer review exists."),
         },
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
+        # Read even though it carries nothing: a malformed body is refused, not ignored.
+        serializers.PublishSerializer(data=request.data).is_valid(raise_exception=True)
         review = workflow.publish_review(review_id=_object_id(pk), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 

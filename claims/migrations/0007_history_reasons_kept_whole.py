@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0006_webhooks'),
+        ("claims", "0006_webhooks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalappearance',
-            name='history_change_reason',
+            model_name="historicalappearance",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='history_change_reason',
+            model_name="historicalclaim",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalflag',
-            name='history_change_reason',
+            model_name="historicalflag",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
         migrations.AlterField(
-            model_name='historicalreview',
-            name='history_change_reason',
+            model_name="historicalreview",
+            name="history_change_reason",
             field=models.TextField(null=True),
         ),
     ]

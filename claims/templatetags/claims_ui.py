@@ -148,3 +148,21 @@ def invisible_characters(text: str) -> list[tuple[str, str, int]]:
         (f"U+{ord(ch):04X}", unicodedata.name(ch, "UNNAMED FORMAT CHARACTER"), n)
         for ch, n in sorted(found.items())
     ]
+
+
+@register.filter
+def http_url(url: str) -> str:
+    """The URL if it may become a link (http or https), else "": a stored "javascript:" URL is
+    shown as text, never followed. The same check as the public pages."""
+    # Imported here: claimreview imports this module for its labels.
+    from claims.claimreview import public_url
+
+    return public_url(url)
+
+
+@register.filter
+def without_bidi(value: Any) -> str:
+    """For a page <title>, which cannot isolate text: the value without its bidi controls."""
+    from claims.claimreview import without_bidi_controls
+
+    return without_bidi_controls("" if value is None else str(value))
