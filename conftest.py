@@ -37,6 +37,7 @@ def redis_url() -> str:
 def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
     """A real Celery worker thread consuming from the real Redis broker."""
     from celery.contrib.testing.worker import start_worker
+    from kombu import Queue
 
     from tests.support import forget_broker_connections
     from tracker.celery import app
@@ -47,6 +48,11 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
             broker_url=settings.CELERY_BROKER_URL, result_backend=settings.CELERY_RESULT_BACKEND
         )
         forget_broker_connections()
+    # Both queues, as the Procfile's worker (-Q checks,fetch): ingests and webhook deliveries
+    # are routed to "fetch", and whether an earlier test had added it must not matter.
+    queues = app.amqp.queues
+    if "fetch" not in queues.consume_from:
+        queues.select_add(Queue("fetch", routing_key="fetch"))
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING") as worker:
         yield worker
 
