@@ -413,7 +413,13 @@ def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     root = logging.getLogger()
     root.addHandler(handler)
     # The embedded worker sets the root level to WARNING; the lines under test are INFO.
-    quiet = {name: logging.getLogger(name).level for name in ("tracker.request", "celery.app")}
+    # An earlier embedded worker may have set levels on Celery's own loggers too (the task lines
+    # come from celery.app.trace): set each one on the way, and make them propagate.
+    names = ("tracker.request", "celery", "celery.app", "celery.app.trace")
+    quiet = {name: logging.getLogger(name).level for name in names}
+    propagating = {name: logging.getLogger(name).propagate for name in names}
+    for name in names:
+        logging.getLogger(name).propagate = True
     for name in quiet:
         logging.getLogger(name).setLevel(logging.INFO)
     try:
@@ -422,6 +428,7 @@ def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
         root.removeHandler(handler)
         for name, level in quiet.items():
             logging.getLogger(name).setLevel(level)
+            logging.getLogger(name).propagate = propagating[name]
 
 
 @pytest.mark.integration
