@@ -399,6 +399,13 @@ def test_a_sane_request_id_is_kept_and_anything_else_is_replaced(client) -> None
     assert client.get("/healthz")["X-Request-ID"] != client.get("/healthz")["X-Request-ID"]
 
 
+def forget_tracers() -> None:
+    from tracker.celery import app
+
+    for task in app.tasks.values():
+        task.__trace__ = None
+
+
 @pytest.fixture
 def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """The root logger's records as the production handler writes them: the configured JSON
@@ -420,8 +427,10 @@ def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     propagating = {name: logging.getLogger(name).propagate for name in names}
     for name in names:
         logging.getLogger(name).propagate = True
-    for name in quiet:
         logging.getLogger(name).setLevel(logging.INFO)
+    # Each task's tracer decides once, when built, whether it logs "succeeded" at INFO; one built
+    # by an earlier test at WARNING would stay silent, so they are rebuilt by the next worker.
+    forget_tracers()
     try:
         yield lambda: json_lines(stream.getvalue())
     finally:
@@ -429,11 +438,16 @@ def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
         for name, level in quiet.items():
             logging.getLogger(name).setLevel(level)
             logging.getLogger(name).propagate = propagating[name]
+        forget_tracers()
 
 
 @pytest.mark.integration
 def test_a_requests_id_is_in_its_json_log_line_and_in_those_of_the_tasks_it_enqueued(
-    celery_worker: Any, role_users: dict[str, Any], json_log
+    # json_log first: the worker builds each task's tracer when it starts, and a tracer decides
+    # then whether it logs at INFO.
+    json_log,
+    celery_worker: Any,
+    role_users: dict[str, Any],
 ) -> None:
     editor = role_users["editor"]
     client = APIClient()
