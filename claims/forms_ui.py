@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from claims import proposals, ui_selectors
 from claims.models import Actor, Claim, Event, Place
 from claims.templatetags.claims_ui import choices
+from claims.widgets import QuickSelect, QuickSelectMultiple, RowModelChoiceField
 
 ANY: list[tuple[str, Any]] = [("", _("Any"))]
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -23,11 +24,27 @@ def _bidi_textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"dir": "auto", "rows": rows})
 
 
-class PlaceChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class ClaimantChoiceField(RowModelChoiceField):
+    label_fields = ("name", "name_ar")
+
+    def label_from_row(self, name: str, name_ar: str) -> str:
+        return f"{name} ({name_ar})" if name_ar else name  # as Actor.__str__
+
+
+class PlaceChoiceField(RowModelChoiceField):
+    label_fields = ("name", "path")
+
+    def label_from_row(self, name: str, path: str) -> str:
         # Indent by depth so "Homs" sits under "Syria" in the list.
-        depth = max(obj.path.count("/") - 1, 0)
-        return "\u00a0\u00a0" * depth + str(obj)
+        depth = max(path.count("/") - 1, 0)
+        return "\u00a0\u00a0" * depth + name
+
+
+class UserChoiceField(RowModelChoiceField):
+    label_fields = ("username",)
+
+    def label_from_row(self, username: str) -> str:
+        return username
 
 
 class QueueFilterForm(forms.Form):
@@ -43,7 +60,7 @@ class QueueFilterForm(forms.Form):
     verdict = forms.ChoiceField(
         label=_("Verdict"), required=False, choices=ANY + choices("verdict")
     )
-    claimant = forms.ModelChoiceField(
+    claimant = ClaimantChoiceField(
         label=_("Claimant"),
         required=False,
         empty_label=_("Any"),
@@ -90,7 +107,7 @@ class BulkActionForm(forms.Form):
         label=_("Action"),
         choices=[(ASSIGN, _("Assign to")), (SET_STATE, _("Set state"))],
     )
-    assignee = forms.ModelChoiceField(
+    assignee = UserChoiceField(
         label=_("Assignee"),
         required=False,
         empty_label=_("Nobody"),
@@ -271,7 +288,7 @@ class ProposalForm(forms.Form):
     SAVE, ACCEPT, REJECT = "save", "accept", "reject"
 
     version = forms.IntegerField(widget=forms.HiddenInput)
-    claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int)
+    claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, widget=QuickSelect)
     stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"))
     stated_at = forms.DateField(label=_("Stated on"), required=False, widget=DATE_WIDGET)
     event_start = forms.DateField(label=_("Event start"), required=False, widget=DATE_WIDGET)
@@ -280,13 +297,14 @@ class ProposalForm(forms.Form):
         label=_("Places"),
         coerce=int,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 7}),
+        widget=QuickSelectMultiple(attrs={"size": 7}),
     )
     via_publisher = forms.TypedChoiceField(
         label=_("Via: publisher of the cited source"),
         coerce=int,
         required=False,
         empty_value=None,
+        widget=QuickSelect,
     )
     via_url = _url_field(_("Via: URL of the cited source"))
     reason = forms.CharField(

@@ -190,13 +190,34 @@ class QueueFilters:
     q: str = ""
 
 
+QUEUE_ROW_FIELDS = (
+    "id",
+    "text",
+    "priority",
+    "stated_at",
+    "state",
+    "verdict",
+    "claimant__slug",
+    "claimant__name",
+    "assigned_to__username",
+)
+
+
 def queue(filters: QueueFilters) -> QuerySet[Claim]:
     """Claims by priority, filtered; the page's rows bring claimant, assignee and open flags."""
-    claims = Claim.objects.select_related("claimant", "assigned_to").prefetch_related(
-        Prefetch(
-            "flags",
-            queryset=Flag.objects.filter(state=Flag.State.OPEN).order_by("kind"),
-            to_attr="open_flags",
+    # Only the columns a row shows: a page carries several hundred open flags, and loading
+    # their details and timestamps was a quarter of the page's time.
+    claims = (
+        Claim.objects.select_related("claimant", "assigned_to")
+        .only(*QUEUE_ROW_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(state=Flag.State.OPEN)
+                .only("id", "kind", "severity")
+                .order_by("kind"),
+                to_attr="open_flags",
+            )
         )
     )
     if filters.flag_kind:

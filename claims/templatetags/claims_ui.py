@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -117,8 +118,21 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
+# (language, kind, value) -> translated label; the catalogues do not change while a process runs.
+_TRANSLATED: dict[tuple[str | None, str, Any], Any] = {}
+
+
 def label_for(kind: str, value: Any) -> Any:
-    return LABELS.get(kind, {}).get(value, value)
+    # Translated once per language and process: a lazy label is translated again at each step
+    # of the template engine, and a queue page shows several hundred labels.
+    key = (get_language(), kind, value)
+    try:
+        return _TRANSLATED[key]
+    except KeyError:
+        label = LABELS.get(kind, {}).get(value)
+        return _TRANSLATED.setdefault(key, value if label is None else str(label))
+    except TypeError:  # an unhashable value is shown as it is
+        return value
 
 
 @register.filter
