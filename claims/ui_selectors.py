@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.core.paginator import Page
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from claims import chains, selectors
 from claims.extraction.arabic import normalise
@@ -204,22 +214,9 @@ QUEUE_ROW_FIELDS = (
 
 
 def queue(filters: QueueFilters) -> QuerySet[Claim]:
-    """Claims by priority, filtered; the page's rows bring claimant, assignee and open flags."""
-    # Only the columns a row shows: a page carries several hundred open flags, and loading
-    # their details and timestamps was a quarter of the page's time.
-    claims = (
-        Claim.objects.select_related("claimant", "assigned_to")
-        .only(*QUEUE_ROW_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "flags",
-                queryset=Flag.objects.filter(state=Flag.State.OPEN)
-                .only("id", "kind", "severity")
-                .order_by("kind"),
-                to_attr="open_flags",
-            )
-        )
-    )
+    """Claims by priority, filtered; the page's rows bring claimant and assignee."""
+    # Only the columns a row shows; the open flags come per page, counted (with_flag_badges).
+    claims = Claim.objects.select_related("claimant", "assigned_to").only(*QUEUE_ROW_FIELDS)
     if filters.flag_kind:
         # Exists, not a join, so a claim with two matching flags is still one row.
         claims = claims.filter(
@@ -259,6 +256,48 @@ def queue(filters: QueueFilters) -> QuerySet[Claim]:
         # Both sides are already case-folded by normalise(): a plain LIKE, not UPPER() LIKE.
         claims = claims.filter(search_text__contains=term)
     return claims.order_by("-priority", "-stated_at", "id")
+
+
+@dataclass(frozen=True)
+class FlagBadge:
+    """A claim's open flags of one kind, shown once with their number and the worst severity:
+    a claim in a crowded event can carry eight date conflicts, which read better as one
+    "Date conflict ×8" than as eight badges."""
+
+    kind: str
+    severity: str
+    count: int
+
+
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Flag.Severity.values)}
+
+
+def with_flag_badges(page: Page) -> Page:
+    """The page with `flag_badges` on each of its claims, in one grouped query."""
+    claims = list(page.object_list)
+    page.object_list = claims
+    rows = (
+        Flag.claims.through.objects.filter(
+            claim_id__in=[c.pk for c in claims], flag__state=Flag.State.OPEN
+        )
+        .values("claim_id", "flag__kind", "flag__severity")
+        .annotate(n=Count("pk"))
+        .values_list("claim_id", "flag__kind", "flag__severity", "n")  # type: ignore[misc]
+        .order_by()
+    )
+    found: dict[int, dict[str, FlagBadge]] = {}
+    for claim_id, kind, severity, n in rows:
+        badges = found.setdefault(claim_id, {})
+        seen = badges.get(kind)
+        if seen is not None:
+            n += seen.count
+            severity = max(severity, seen.severity, key=SEVERITY_RANK.__getitem__)
+        badges[kind] = FlagBadge(kind=kind, severity=severity, count=n)
+    for claim in claims:
+        claim.flag_badges = sorted(
+            found.get(claim.pk, {}).values(), key=operator.attrgetter("kind")
+        )
+    return page
 
 
 def assignable_users() -> QuerySet[Any]:
@@ -426,22 +465,21 @@ def _sides(claims: list[Claim]) -> list[ConflictSide]:
 
 def open_flags(claim_id: int) -> list[FlagView]:
     """Open flags on the claim; conflict kinds bring both claims with sources and values."""
-    flags = list(
-        Flag.objects.filter(claims=claim_id, state=Flag.State.OPEN)
-        .order_by("kind", "id")
-        .prefetch_related(
-            Prefetch(
-                "claims",
-                queryset=Claim.objects.select_related("claimant").prefetch_related(
-                    Prefetch("quantities", queryset=Quantity.objects.order_by("item", "id")),
-                    Prefetch("places", queryset=Place.objects.order_by("path")),
-                    Prefetch(
-                        "appearances",
-                        queryset=Appearance.objects.select_related("source__publisher"),
-                    ),
+    flags = list(Flag.objects.filter(claims=claim_id, state=Flag.State.OPEN).order_by("kind", "id"))
+    # Only conflicts show the claims side by side: a claim without one spares four queries.
+    prefetch_related_objects(
+        [flag for flag in flags if flag.kind in CONFLICT_KINDS],
+        Prefetch(
+            "claims",
+            queryset=Claim.objects.select_related("claimant").prefetch_related(
+                Prefetch("quantities", queryset=Quantity.objects.order_by("item", "id")),
+                Prefetch("places", queryset=Place.objects.order_by("path")),
+                Prefetch(
+                    "appearances",
+                    queryset=Appearance.objects.select_related("source__publisher"),
                 ),
-            )
-        )
+            ),
+        ),
     )
     views = []
     for flag in flags:
@@ -566,17 +604,11 @@ def verdict_shares(claimant_id: int) -> list[VerdictShare]:
 
 
 def actor_claims(actor_id: int) -> QuerySet[Claim]:
-    """The actor's claims, newest statement first, with their event and open flags."""
+    """The actor's claims, newest statement first, with their event (open flags per page:
+    with_flag_badges)."""
     return (
         Claim.objects.filter(claimant_id=actor_id)
         .select_related("event")
-        .prefetch_related(
-            Prefetch(
-                "flags",
-                queryset=Flag.objects.filter(state=Flag.State.OPEN).order_by("kind"),
-                to_attr="open_flags",
-            )
-        )
         .order_by(F("stated_at").desc(nulls_last=True), "-id")
     )
 

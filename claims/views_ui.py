@@ -93,7 +93,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     _require(request, "claims.view_claim")
     filter_form = QueueFilterForm(request.GET or None)
     filters = filter_form.filters() if filter_form.is_bound else ui_selectors.QueueFilters()
-    page = Paginator(ui_selectors.queue(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ui_selectors.with_flag_badges(
+        Paginator(ui_selectors.queue(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    )
     query = request.GET.copy()
     query.pop("page", None)
     can_bulk = request.user.has_perm("claims.change_claim")
@@ -165,7 +167,10 @@ def _render_claim(
     conflict: list[dict[str, Any]] | None = None,
     error: str = "",
 ) -> HttpResponse:
-    claim = ui_selectors.claim_for_page(claim_id)
+    try:
+        claim = ui_selectors.claim_for_page(claim_id)
+    except Claim.DoesNotExist:
+        raise Http404 from None
     user = request.user
     reviews = ui_selectors.reviews(claim_id)
     latest = reviews[0] if reviews else None
@@ -200,8 +205,7 @@ def _render_claim(
 @login_required
 def claim_page(request: HttpRequest, claim_id: int) -> HttpResponse:
     _require(request, "claims.view_claim")
-    get_object_or_404(Claim.objects.only("pk"), pk=claim_id)
-    return _render_claim(request, claim_id)
+    return _render_claim(request, claim_id)  # 404 from claim_for_page
 
 
 @require_POST
@@ -347,8 +351,8 @@ def actor_page(request: HttpRequest, key: str) -> HttpResponse:
         actor = ui_selectors.actor_by_key(key)
     except Actor.DoesNotExist:
         raise Http404 from None
-    page = Paginator(ui_selectors.actor_claims(actor.pk), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = ui_selectors.with_flag_badges(
+        Paginator(ui_selectors.actor_claims(actor.pk), PAGE_SIZE).get_page(request.GET.get("page"))
     )
     return render(
         request,

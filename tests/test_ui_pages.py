@@ -840,14 +840,19 @@ def claim_with(appearances: int, flags: int, reviews: int) -> Claim:
 @pytest.mark.django_db
 def test_the_claim_page_takes_the_same_number_of_queries_whatever_its_size(role_users):
     small, large = claim_with(2, 1, 0), claim_with(10, 5, 5)
+    quiet = claim_with(3, 0, 2)
+    FlagFactory(kind="single_root").claims.add(quiet)
     client = client_for(role_users["editor"])
-    # Expect 21 queries: session, user, permissions (2); the claim's existence check; the claim
-    # with claimant, parent, event and assignee, then its places, quantities and appearances with
-    # sources and publishers; reviews with reviewers; open flags, their claims and those claims'
-    # quantities, places and appearances; the chain's claim, appearances, actor hierarchy and
-    # sources; the claimant's track record; the history.
-    counts = [count_queries(client, reverse("claims:claim", args=[c.pk])) for c in (small, large)]
-    assert counts == [21, 21]
+    # Expect 20 queries: session, user, permissions (2); the claim with claimant, parent, event
+    # and assignee, then its places, quantities and appearances with sources and publishers;
+    # reviews with reviewers; open flags, their claims and those claims' quantities, places and
+    # appearances; the chain's claim, appearances, actor hierarchy and sources; the claimant's
+    # track record; the history. Without a conflict among its flags, the four queries for the
+    # claims side by side are not made.
+    counts = [
+        count_queries(client, reverse("claims:claim", args=[c.pk])) for c in (small, large, quiet)
+    ]
+    assert counts == [20, 20, 16]
 
 
 @pytest.mark.django_db
@@ -886,3 +891,26 @@ def test_the_actor_event_source_and_proposals_pages_take_a_constant_number_of_qu
         "source": [8, 8],
         "proposals": [12, 12],
     }
+
+
+@pytest.mark.django_db
+def test_the_queue_shows_each_kind_of_open_flag_once_with_its_number_and_worst_severity(
+    role_users,
+):
+    claim = cast(Claim, ClaimFactory())
+    for severity in ("minor", "major", "minor"):
+        FlagFactory(kind="date_conflict", severity=severity).claims.add(claim)
+    FlagFactory(kind="single_root", severity="info").claims.add(claim)
+    FlagFactory(kind="denial", severity="critical", state="resolved").claims.add(claim)
+    quiet = cast(Claim, ClaimFactory())
+
+    html = client_for(role_users["viewer"]).get(reverse("claims:queue")).content.decode()
+
+    rows = dict(
+        re.findall(r'<tr class="queue-row" data-href="/claims/(\d+)/">(.*?)</tr>', html, re.S)
+    )
+    assert re.findall(r'<span class="flag[^"]*">[^<]*</span>', rows[str(claim.pk)]) == [
+        '<span class="flag severity-major">Date conflict ×3</span>',
+        '<span class="flag severity-info">Single root (circular reporting)</span>',
+    ]
+    assert "<td>—</td>" in rows[str(quiet.pk)]
