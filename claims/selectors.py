@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,12 @@ def chain_for_claim(claim_id: int) -> ClaimChain:
             "source__publisher", "via__publisher"
         )
     )
+    return chain_of(claim, appearances)
+
+
+def chain_of(claim: Claim, appearances: Sequence[Appearance]) -> ClaimChain:
+    """The chain of a claim whose appearances are already loaded (with source and via): the
+    claim page has them, and reading them twice was three of its queries."""
     links = tuple(chains.Link(source=a.source_id, via=a.via_id) for a in appearances)
     publisher_of: dict[object, object] = {}
     for a in appearances:

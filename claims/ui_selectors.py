@@ -340,10 +340,16 @@ class ChainView:
 
 def chain_view(claim: Claim) -> ChainView:
     """The claim's chain as nested nodes from the appearance down its via links to the roots."""
-    chain = selectors.chain_for_claim(claim.pk)
+    # claim_for_page brought the appearances with their sources, vias and publishers: every
+    # source of the chain is one of them, since its links are those appearances.
+    appearances = list(claim.appearances.all())
+    chain = selectors.chain_of(claim, appearances)
     paths = chains.chain_paths(chain.links)
-    in_chain = {s for path in paths for s in path}
-    sources = Source.objects.select_related("publisher").in_bulk(in_chain)
+    sources: dict[Any, Source] = {}
+    for appearance in appearances:
+        sources[appearance.source_id] = appearance.source
+        if appearance.via is not None:
+            sources[appearance.via_id] = appearance.via
 
     def node(source_id: Any) -> ChainNode:
         source = sources[source_id]

@@ -353,11 +353,11 @@ def test_the_queue_takes_the_same_number_of_queries_whatever_the_number_of_claim
 ):
     make_flagged_claims(claims)
     client = client_for(role_users["editor"])
-    # Expect 10 queries: session, user, the user's permissions (2: user and group) for the view
-    # check, the page's count, its claims with claimant and assignee, their open flags, and the
-    # filter form's claimant and place lists (events are chosen by number), plus the bulk form's
-    # assignable users.
-    with django_assert_num_queries(10):
+    # Expect 9 queries: session, user, the user's permissions (one query for user and groups,
+    # tracker.permissions) for the view check, the page's count, its claims with claimant and
+    # assignee, their open flags counted by kind, and the filter form's claimant and place lists
+    # (events are chosen by number), plus the bulk form's assignable users.
+    with django_assert_num_queries(9):
         response = client.get(reverse("claims:queue"), {"flag_kind": "single_root"})
     assert len(response.context["page"].object_list) == min(claims, 50)
 
@@ -546,10 +546,10 @@ def test_the_dashboard_takes_the_same_number_of_queries_whatever_the_number_of_c
         claim_ids=list(Claim.objects.values_list("pk", flat=True)), assignee=editor, by=editor
     )
     client = client_for(editor)
-    # Expect 14 queries: session, user, the user's permissions (2), claims by state, by verdict,
+    # Expect 13 queries: session, user, the user's permissions (1), claims by state, by verdict,
     # open flags by kind and severity, the latest claim, review and flag history rows, the claims
     # of those flags, my work, the latest sources and the latest events with their claim counts.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("claims:dashboard"))
     assert len(response.context["board"].my_claims) == min(claims, 50)
     assert len(response.context["board"].activity) == 20

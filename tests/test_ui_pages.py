@@ -843,16 +843,16 @@ def test_the_claim_page_takes_the_same_number_of_queries_whatever_its_size(role_
     quiet = claim_with(3, 0, 2)
     FlagFactory(kind="single_root").claims.add(quiet)
     client = client_for(role_users["editor"])
-    # Expect 20 queries: session, user, permissions (2); the claim with claimant, parent, event
-    # and assignee, then its places, quantities and appearances with sources and publishers;
-    # reviews with reviewers; open flags, their claims and those claims' quantities, places and
-    # appearances; the chain's claim, appearances, actor hierarchy and sources; the claimant's
-    # track record; the history. Without a conflict among its flags, the four queries for the
-    # claims side by side are not made.
+    # Expect 16 queries: session, user, permissions (one); the claim with claimant, parent, event
+    # and assignee, then its places, quantities and appearances with sources, vias and
+    # publishers (the chain is drawn from them); reviews with reviewers; open flags, their
+    # claims and those claims' quantities, places and appearances; the actor hierarchy for the
+    # chain; the claimant's track record; the history. Without a conflict among its flags, the
+    # four queries for the claims side by side are not made.
     counts = [
         count_queries(client, reverse("claims:claim", args=[c.pk])) for c in (small, large, quiet)
     ]
-    assert counts == [20, 20, 16]
+    assert counts == [16, 16, 12]
 
 
 @pytest.mark.django_db
@@ -879,17 +879,17 @@ def test_the_actor_event_source_and_proposals_pages_take_a_constant_number_of_qu
             ("proposals", reverse("claims:proposals", args=[result.source.pk])),
         ]:
             measured.setdefault(name, []).append(count_queries(client, url))
-    # Expect, after session, user and permissions (4): actor 7 (actor, hierarchy, children,
+    # Expect, after session, user and permissions (3): actor 7 (actor, hierarchy, children,
     # verdicts, page count, claims with events, their open flags); event 7 (event, its
     # places, claims with claimants, quantities, places, appearances with sources, open flags);
     # source 4 (source with publisher, appearances with claims and vias, what cites it, open
     # flags); proposals 8 (source, claims, quantities, places, appearances, which of them
     # ingestion proposed, the actor and place options).
     assert measured == {
-        "actor": [11, 11],
-        "event": [11, 11],
-        "source": [8, 8],
-        "proposals": [12, 12],
+        "actor": [10, 10],
+        "event": [10, 10],
+        "source": [7, 7],
+        "proposals": [11, 11],
     }
 
 

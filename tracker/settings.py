@@ -141,7 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username and address is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the user's and the groups' permissions read in one query.
+    "tracker.permissions.ModelBackendOneQuery",
 ]
 
 # django-axes: 5 failed log-ins for one username from one address lock that pair out for
