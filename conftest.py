@@ -58,6 +58,17 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def empty_caches() -> Any:
+    """Each test starts with empty caches: the queue keeps its filter lists for 30 s, and a
+    list cached by one test must not hide what the next one created."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Real hashing costs ~0.3 s per demo user; tests check roles, not password strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

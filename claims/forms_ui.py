@@ -54,11 +54,13 @@ class QueueFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"dir": "auto", "type": "search"}),
     )
     flag_kind = forms.ChoiceField(
-        label=_("Open flag"), required=False, choices=ANY + choices("flag_kind")
+        label=_("Open flag"), required=False, choices=ANY + choices("flag_kind"), widget=QuickSelect
     )
-    state = forms.ChoiceField(label=_("State"), required=False, choices=ANY + choices("state"))
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=ANY + choices("state"), widget=QuickSelect
+    )
     verdict = forms.ChoiceField(
-        label=_("Verdict"), required=False, choices=ANY + choices("verdict")
+        label=_("Verdict"), required=False, choices=ANY + choices("verdict"), widget=QuickSelect
     )
     claimant = ClaimantChoiceField(
         label=_("Claimant"),
@@ -83,7 +85,7 @@ class QueueFilterForm(forms.Form):
         queryset=Place.objects.order_by("path"),
     )
     language = forms.ChoiceField(
-        label=_("Language"), required=False, choices=ANY + choices("language")
+        label=_("Language"), required=False, choices=ANY + choices("language"), widget=QuickSelect
     )
     stated_from = forms.DateField(label=_("Stated from"), required=False, widget=DATE_WIDGET)
     stated_to = forms.DateField(label=_("Stated until"), required=False, widget=DATE_WIDGET)
@@ -106,6 +108,7 @@ class BulkActionForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Action"),
         choices=[(ASSIGN, _("Assign to")), (SET_STATE, _("Set state"))],
+        widget=QuickSelect,
     )
     assignee = UserChoiceField(
         label=_("Assignee"),
@@ -117,6 +120,7 @@ class BulkActionForm(forms.Form):
         label=_("New state"),
         required=False,
         choices=[c for c in choices("state") if c[0] != Claim.State.PUBLISHED],
+        widget=QuickSelect,
     )
     rationale = forms.CharField(
         label=_("Rationale (for a state change)"), required=False, widget=_bidi_textarea(2)
