@@ -90,6 +90,7 @@ import requests  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
@@ -137,11 +138,16 @@ SEARCH_TERMS = (
 MIX = {"queue": 20, "claim": 30, "search": 20, "api_list": 15, "verdict_ui": 8, "review_api": 7}
 # Request kinds in report order (verdict_ui is a claim GET and a verdict POST).
 KINDS = ("queue", "claim", "search", "api_list", "verdict", "review_api")
-# Kept short on purpose: workflow.record_review writes "Verdict <verdict>: <rationale>" into
-# simple-history's change reason, a varchar(100), so a rationale of 79 characters or more can
-# fail with a 500 (reported with issue 8). Marker and text together stay under 60.
-RATIONALE_EN = "Matches the ministry's release."
-RATIONALE_AR = "يطابق بيان الوزارة."
+# Rationales of the length editors write (the history keeps them whole since migration 0007;
+# before it, one of 79 characters or more failed with a 500).
+RATIONALE_EN = (
+    "Matches the ministry's release and the wire copy of the same day; the local outlet only "
+    "repeats the wire, so it is not a second independent source."
+)
+RATIONALE_AR = (
+    "يطابق بيان الوزارة ونص الوكالة في اليوم نفسه؛ الموقع المحلي ينقل عن الوكالة فقط، "
+    "فلا يُعدّ مصدراً مستقلاً ثانياً."
+)
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version" value="(\d+)"')
 
@@ -788,7 +794,8 @@ def report(runs: list[Run], args: argparse.Namespace, env: dict[str, str], claim
         f"- PostgreSQL {env['postgresql']}, Python {env['python']}, Django {django.__version__}",
         f"- Server: `gunicorn -c gunicorn.conf.py --workers {args.workers}` ({worker_class}) on "
         "127.0.0.1 in production mode (DEBUG off, `DJANGO_PLAIN_HTTP=true`, WhiteNoise, JSON "
-        "request log, database connections not kept: `CONN_MAX_AGE` 0)",
+        "request log, each worker keeps its database connection: `CONN_MAX_AGE` "
+        f"{settings.DATABASES['default']['CONN_MAX_AGE']} s with health checks)",
         f"- Data: seed case + `corpus.generate({args.claims}, seed={SEED})`, `scan_all()`: "
         f"{claims} claims",
         f"- Load: {args.editors} editors (threads, one `requests.Session` each, logged in through "
@@ -896,9 +903,6 @@ def report(runs: list[Run], args: argparse.Namespace, env: dict[str, str], claim
         " req/s on average over the runs; an editor offers one request per think time plus "
         "latency, so at saturation latency grows until the editors ask no more than the server "
         "answers",
-        "- Verdict rationales are kept short (under 60 characters): one of 79 or more can fail "
-        "with a 500, because `workflow.record_review` writes `Verdict <verdict>: <rationale>` "
-        "into simple-history's `history_change_reason`, a varchar(100)",
     ]
     return "\n".join(lines) + "\n"
 

@@ -128,7 +128,7 @@ class BulkActionForm(forms.Form):
 
 
 class VerdictForm(forms.Form):
-    verdict = forms.ChoiceField(label=_("Verdict"), choices=choices("verdict"))
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=choices("verdict"), widget=QuickSelect)
     # Not required here: the workflow refuses an empty rationale with its own message.
     rationale = forms.CharField(label=_("Rationale"), required=False, widget=_bidi_textarea(4))
     evidence_links = forms.CharField(
@@ -163,7 +163,7 @@ class ClaimEditForm(forms.Form):
     text_ar = forms.CharField(
         label=_("Arabic translation"), required=False, widget=_bidi_textarea(3)
     )
-    stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"))
+    stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"), widget=QuickSelect)
     stated_at = forms.DateField(label=_("Stated on"), required=False, widget=DATE_WIDGET)
     event_start = forms.DateField(label=_("Event start"), required=False, widget=DATE_WIDGET)
     event_end = forms.DateField(label=_("Event end"), required=False, widget=DATE_WIDGET)
@@ -293,7 +293,7 @@ class ProposalForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, widget=QuickSelect)
-    stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"))
+    stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"), widget=QuickSelect)
     stated_at = forms.DateField(label=_("Stated on"), required=False, widget=DATE_WIDGET)
     event_start = forms.DateField(label=_("Event start"), required=False, widget=DATE_WIDGET)
     event_end = forms.DateField(label=_("Event end"), required=False, widget=DATE_WIDGET)
