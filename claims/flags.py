@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,12 +69,18 @@ def _sources_of_claims(claim_ids: Collection[int]) -> dict[int, set[int]]:
     return sources
 
 
-def _link(flags: Sequence[Flag], by_fingerprint: dict[str, Finding]) -> None:
+def _link(
+    flags: Sequence[Flag],
+    by_fingerprint: dict[str, Finding],
+    known_sources: Mapping[int, Collection[int]],
+) -> None:
     claim_links: list[tuple[int, int]] = []
     source_links: list[tuple[int, int]] = []
-    involved = _sources_of_claims(
-        {c for f in flags for c in by_fingerprint[f.fingerprint].claim_ids}
-    )
+    claims = {c for f in flags for c in by_fingerprint[f.fingerprint].claim_ids}
+    involved: dict[int, Collection[int]] = {
+        c: known_sources[c] for c in claims & known_sources.keys()
+    }
+    involved.update(_sources_of_claims(claims - involved.keys()))
     for flag in flags:
         claim_ids = by_fingerprint[flag.fingerprint].claim_ids
         claim_links += [(flag.pk, c) for c in claim_ids]
@@ -141,12 +147,14 @@ def write_findings(
     kinds: Collection[str],
     scope_claim_ids: Collection[int] | None,
     now: dt.datetime,
+    sources_of_claims: Mapping[int, Collection[int]] | None = None,
 ) -> FlagReport:
     """Make the flags of `kinds` for the claims in scope (None = every claim) match `findings`.
 
     Open flags of those kinds in that scope that no finding supports any more are resolved; flags
     outside the scope are not touched, so a check of one claim never resolves another event's
-    flags."""
+    flags. `sources_of_claims` spares the query for the sources a new flag involves when the
+    caller holds the claims' appearances already (every source a claim appears in or cites)."""
     report = FlagReport()
     by_fingerprint = {f.fingerprint: f for f in findings}
     existing: dict[str, Flag] = {}
@@ -196,7 +204,7 @@ def write_findings(
 
     if to_create:
         created = _create_with_history(to_create, reason="Found by the verification scan")
-        _link(created, by_fingerprint)
+        _link(created, by_fingerprint, sources_of_claims or {})
         report.created = len(created)
         report.flag_ids += [f.pk for f in created]
     fields = ["state", "resolved_at", "severity", "detail", "evidence_hash", "updated_at"]

@@ -9,13 +9,16 @@ decides which claims are compared (events) and in what scope a check runs.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
 import multiprocessing
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -106,6 +109,7 @@ class Batch:
         return bool(self.rows[claim_id]["event__status"] == Event.Status.CONFIRMED)
 
 
+# Only what the engine reads: each column more is decoded 100k times in a full scan.
 CLAIM_FIELDS = (
     "id",
     "claimant_id",
@@ -113,7 +117,6 @@ CLAIM_FIELDS = (
     "text",
     "text_en",
     "created_at",
-    "updated_at",
     "stance",
     "stated_at",
     "event_start",
@@ -121,35 +124,28 @@ CLAIM_FIELDS = (
     "event_id",
     "event__status",
     "verdict",
-    "state",
     "priority",
     "priority_reasons",
 )
 
 
-def load_batch(claim_ids: Collection[int] | None) -> Batch:
-    """Plain facts for the given claims (None = all), in a fixed number of queries per chunk."""
-    claim_rows = Claim.objects.values(*CLAIM_FIELDS).order_by("id")
-    rows = {
-        row["id"]: row
-        for row in _rows(claim_rows, None if claim_ids is None else sorted(claim_ids), "id")
-    }
-    ids = sorted(rows) if claim_ids is not None else None
+SideRows = tuple[
+    list[tuple[Any, ...]], list[tuple[int, int]], list[tuple[Any, ...]], dict[int, Any]
+]
 
-    quantities: dict[int, list[QuantityFact]] = defaultdict(list)
-    q_rows = Quantity.objects.values_list(
-        "claim_id", "item", "low", "high", "qualifier", "approximate", "text"
-    ).order_by("claim_id", "id")
-    for claim_id, item, low, high, qualifier, approximate, text in _rows(q_rows, ids):
-        quantities[claim_id].append(QuantityFact(item, low, high, qualifier, approximate, text))
 
-    places: dict[int, set[int]] = defaultdict(set)
-    p_rows = Claim.places.through.objects.values_list("claim_id", "place_id")
-    for claim_id, place_id in _rows(p_rows, ids):
-        places[claim_id].add(place_id)
-
-    appearances: dict[int, list[AppearanceFact]] = defaultdict(list)
-    via_ids: set[int] = set()
+def _side_rows(ids: Sequence[int] | None) -> SideRows:
+    """Quantity, place and appearance rows of the claims (None = all), and the sources those
+    appearances name: what load_batch reads besides the claims themselves."""
+    q_rows = list(
+        _rows(
+            Quantity.objects.values_list(
+                "claim_id", "item", "low", "high", "qualifier", "approximate", "text"
+            ).order_by("claim_id", "id"),
+            ids,
+        )
+    )
+    p_rows = list(_rows(Claim.places.through.objects.values_list("claim_id", "place_id"), ids))
     a_rows = list(
         _rows(
             Appearance.objects.values_list(
@@ -159,14 +155,60 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
         )
     )
     # Sources in a query of their own: joining them into the appearance query made PostgreSQL
-    # hash the whole source table for a check of a hundred claims.
-    source_ids = sorted({r[1] for r in a_rows} | {r[2] for r in a_rows if r[2] is not None})
+    # hash the whole source table for a check of a hundred claims. A full scan names nearly
+    # every source, so it reads them all at once rather than in a hundred IN-lists.
+    source_fields = ("id", "publisher_id", "canonical_url", "publisher__kind", "publisher__name")
     source_info: dict[int, tuple[int | None, str, str | None, str]] = {}
-    for chunk in _chunked(source_ids):
-        for row in Source.objects.filter(pk__in=chunk).values_list(
-            "id", "publisher_id", "canonical_url", "publisher__kind", "publisher__name"
-        ):
+    if ids is None:
+        source_chunks: Iterable[Any] = [Source.objects.values_list(*source_fields)]
+    else:
+        source_ids = sorted({r[1] for r in a_rows} | {r[2] for r in a_rows if r[2] is not None})
+        source_chunks = (
+            Source.objects.filter(pk__in=chunk).values_list(*source_fields)
+            for chunk in _chunked(source_ids)
+        )
+    for chunk_rows in source_chunks:
+        for row in chunk_rows:
             source_info[row[0]] = (row[1], row[2], row[3], row[4] or "")
+    return q_rows, p_rows, a_rows, source_info
+
+
+def _side_rows_in_thread(ids: Sequence[int] | None) -> SideRows:
+    # Its own connection, closed when done: a worker thread's connection is never reused.
+    try:
+        return _side_rows(ids)
+    finally:
+        connection.close()
+
+
+def load_batch(claim_ids: Collection[int] | None) -> Batch:
+    """Plain facts for the given claims (None = all), in a fixed number of queries per chunk."""
+    claim_rows = Claim.objects.values(*CLAIM_FIELDS).order_by("id")
+    side: Future[SideRows] | None = None
+    if claim_ids is None and _can_read_beside():
+        # A full scan reads the other tables on a second connection while this one reads the
+        # claims: PostgreSQL works on both at once while Python decodes the rows (a first scan
+        # of a fresh corpus spent half of load_batch waiting on reads at 100k claims).
+        executor = ThreadPoolExecutor(max_workers=1)
+        side = executor.submit(_side_rows_in_thread, None)
+        executor.shutdown(wait=False)
+    rows = {
+        row["id"]: row
+        for row in _rows(claim_rows, None if claim_ids is None else sorted(claim_ids), "id")
+    }
+    ids = sorted(rows) if claim_ids is not None else None
+    q_rows, p_rows, a_rows, source_info = side.result() if side else _side_rows(ids)
+
+    quantities: dict[int, list[QuantityFact]] = defaultdict(list)
+    for claim_id, item, low, high, qualifier, approximate, text in q_rows:
+        quantities[claim_id].append(QuantityFact(item, low, high, qualifier, approximate, text))
+
+    places: dict[int, set[int]] = defaultdict(set)
+    for claim_id, place_id in p_rows:
+        places[claim_id].add(place_id)
+
+    appearances: dict[int, list[AppearanceFact]] = defaultdict(list)
+    via_ids: set[int] = set()
     outlet: dict[int, str] = {}
     for claim_id, source_id, via_id, quote, verb in a_rows:
         publisher, url, kind, name = source_info[source_id]
@@ -202,6 +244,11 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
     # speaks for CENTCOM).
     actors = ActorTree.current()
     parent_of, parties = actors.parent_of, actors.parties
+    # Per claimant, not per claim: a few hundred actors speak for 100k claims.
+    side_of = {
+        claimant: _side(claimant, parent_of, parties)
+        for claimant in {row["claimant_id"] for row in rows.values()}
+    }
     facts = {
         cid: ClaimFacts(
             claim_id=cid,
@@ -218,7 +265,7 @@ def load_batch(claim_ids: Collection[int] | None) -> Batch:
             quantities=tuple(quantities.get(cid, ())),
             appearances=tuple(appearances.get(cid, ())),
             verdict=row["verdict"],
-            claimant_side_id=_side(row["claimant_id"], parent_of, parties),
+            claimant_side_id=side_of[row["claimant_id"]],
             outlet=outlet.get(cid, ""),
             place_names=tuple(sorted(place_names[p] for p in places.get(cid, ()))),
         )
@@ -374,54 +421,74 @@ def assign_events(batch: Batch, gazetteer: Gazetteer, *, only_claim: int | None 
         to_file = [c for c, t in target_of.items() if t == target_of[only_claim]]
     else:
         to_file = []  # alone: a single check never dissolves an event; the nightly scan does
-    changed: list[Claim] = []
+    # (id, event) pairs, not Claim instances: a first scan files 90k claims, and a model
+    # instance for each, only to read two fields back, cost seconds.
+    changed: list[tuple[int, int | None]] = []
     for claim_id in to_file:
         facts = batch.facts[claim_id]
         filed = target_of.get(claim_id)
         new_event = event_ids[filed] if isinstance(filed, str) else filed
         if not batch.is_fixed(claim_id) and new_event != facts.event_id:
-            changed.append(Claim(pk=claim_id, event_id=new_event))
+            changed.append((claim_id, new_event))
             batch.rows[claim_id]["event_id"] = new_event
             batch.facts[claim_id] = replace(facts, event_id=new_event)
-    write_column(Claim, "event_id", [(c.pk, c.event_id) for c in changed])
+    write_column(Claim, "event_id", changed)
     return len(missing)
 
 
 def write_column(model: Any, column: str, values: Sequence[tuple[int, Any]]) -> None:
-    """Set one column on many rows. On PostgreSQL one UPDATE … FROM unnest(ids, values) per
-    batch: two array parameters, so neither the statement nor its parsing grows with the batch
-    (a VALUES list of 4,000 placeholders cost more to build than to run, and bulk_update's CASE
-    WHEN grows quadratic at thousands of rows); elsewhere bulk_update. Skips save() and signals
-    on purpose: this is housekeeping, not an edit."""
+    """Set one column on many rows (see write_columns)."""
+    write_columns(model, [column], [(pk, (value,)) for pk, value in values])
+
+
+def write_columns(
+    model: Any, columns: Sequence[str], values: Sequence[tuple[int, Sequence[Any]]]
+) -> None:
+    """Set some columns on many rows, one value per column for each (id, values) row. On
+    PostgreSQL one UPDATE … FROM unnest(ids, values…) per batch: an array parameter per column,
+    so neither the statement nor its parsing grows with the batch (a VALUES list of 4,000
+    placeholders cost more to build than to run, and bulk_update's CASE WHEN grows quadratic at
+    thousands of rows); elsewhere bulk_update. Columns changed together go in one statement:
+    every UPDATE writes a new version of the row and an entry in each index (a claim has 13).
+    Skips save() and signals on purpose: this is housekeeping, not an edit."""
     if not values:
         return
     table = model._meta.db_table
-    field_obj = model._meta.get_field(
-        column.removesuffix("_id") if column.endswith("_id") else column
-    )
-    db_column = field_obj.column
+    fields = [
+        model._meta.get_field(column.removesuffix("_id") if column.endswith("_id") else column)
+        for column in columns
+    ]
     if connection.vendor == "postgresql":
-        cast = "bigint" if field_obj.is_relation else field_obj.db_type(connection)
+        casts = ["bigint" if f.is_relation else f.db_type(connection) for f in fields]
         # JSON travels as text and is cast in the database; other types go as they are.
-        is_json = cast in ("jsonb", "json")
+        is_json = [cast in ("jsonb", "json") for cast in casts]
+        arrays = ", ".join(
+            f"%s::{'text' if json_ else cast}[]" for cast, json_ in zip(casts, is_json, strict=True)
+        )
+        names = ", ".join(f"v{i}" for i in range(len(fields)))
+        assignments = ", ".join(
+            f'"{f.column}" = v.v{i}::{cast}'
+            for i, (f, cast) in enumerate(zip(fields, casts, strict=True))
+        )
+        sql = (
+            f'UPDATE "{table}" AS t SET {assignments} '  # noqa: S608
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE t.id = v.id"
+        )
         with connection.cursor() as cursor:
             for start in range(0, len(values), BATCH * 5):
                 chunk = values[start : start + BATCH * 5]
-                ids = [pk for pk, _ in chunk]
-                column_values = [
-                    json.dumps(value, ensure_ascii=False) if is_json else value
-                    for _, value in chunk
-                ]
-                array_type = "text[]" if is_json else f"{cast}[]"
-                cursor.execute(
-                    f'UPDATE "{table}" AS t SET "{db_column}" = v.value::{cast} '  # noqa: S608
-                    f"FROM unnest(%s::bigint[], %s::{array_type}) AS v(id, value) "
-                    "WHERE t.id = v.id",
-                    [ids, column_values],
-                )
+                params: list[list[Any]] = [[pk for pk, _ in chunk]]
+                for i, json_ in enumerate(is_json):
+                    params.append(
+                        [
+                            json.dumps(row[i], ensure_ascii=False) if json_ else row[i]
+                            for _, row in chunk
+                        ]
+                    )
+                cursor.execute(sql, params)
         return
-    objs = [model(pk=pk, **{column: value}) for pk, value in values]
-    model.objects.bulk_update(objs, [column], batch_size=500)
+    objs = [model(pk=pk, **dict(zip(columns, row, strict=True))) for pk, row in values]
+    model.objects.bulk_update(objs, list(columns), batch_size=500)
 
 
 def findings_for(batch: Batch, gazetteer: Gazetteer, now: dt.datetime) -> list[Finding]:
@@ -452,8 +519,7 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
     for claim_id, flag_id in links:
         if flag_id in severity_of:
             severities[claim_id].append(severity_of[flag_id])
-    scores: list[tuple[int, Any]] = []
-    reasons_of: list[tuple[int, Any]] = []
+    changed: list[tuple[int, tuple[float, Any]]] = []
     for claim_id, facts in batch.facts.items():
         row = batch.rows[claim_id]
         score, reasons = priority.claim_priority(
@@ -464,13 +530,11 @@ def update_priorities(batch: Batch, now: dt.datetime) -> None:
             appearance_count=len(facts.appearances),
             decided=row["verdict"] != Claim.Verdict.UNVERIFIED,
         )
-        # Only what changed is written: a re-scan of an unchanged corpus writes nothing.
-        if score != row["priority"]:
-            scores.append((claim_id, score))
-        if reasons != row["priority_reasons"]:
-            reasons_of.append((claim_id, reasons))
-    write_column(Claim, "priority", scores)
-    write_column(Claim, "priority_reasons", reasons_of)
+        # Only what changed is written: a re-scan of an unchanged corpus writes nothing. Both
+        # columns in one UPDATE, so a claim whose score and reasons moved is rewritten once.
+        if score != row["priority"] or reasons != row["priority_reasons"]:
+            changed.append((claim_id, (score, reasons)))
+    write_columns(Claim, ["priority", "priority_reasons"], changed)
 
 
 def source_checks(source_ids: Collection[int] | None = None) -> list[SourceCheck]:
@@ -515,7 +579,19 @@ def _check_batch(
     look outside it); flags of other claims are left alone."""
     findings = findings_for(batch, gazetteer, now)
     report = flags.write_findings(
-        findings=findings, kinds=CLAIM_KINDS, scope_claim_ids=set(batch.facts), now=now
+        findings=findings,
+        kinds=CLAIM_KINDS,
+        scope_claim_ids=set(batch.facts),
+        now=now,
+        sources_of_claims={
+            claim_id: {
+                source
+                for a in facts.appearances
+                for source in (a.source_id, a.via_id)
+                if source is not None
+            }
+            for claim_id, facts in batch.facts.items()
+        },
     )
     update_priorities(batch, now)
     # Only requests made before this check started are satisfied by it.
@@ -530,11 +606,31 @@ def _merge(total: flags.FlagReport, part: flags.FlagReport) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: a full scan builds millions of small objects that
+    live until it ends (rows, facts, sketches, blocks), and each collection walks them all again
+    (propose_events alone on 100k claims: 30 s with collections, 19 s without). What it makes
+    holds no reference cycles worth collecting early (none are left after a 10k plan)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def plan_scan(
     *, now: dt.datetime, chunk_size: int = CHUNK
 ) -> tuple[Batch, list[list[int]], ScanReport]:
     """First half of a full scan: propose events over every claim, bring source flags up to
     date, tidy what no claim uses any more, and cut the claims into chunks of whole events."""
+    with _gc_paused():
+        return _plan_scan(now=now, chunk_size=chunk_size)
+
+
+def _plan_scan(*, now: dt.datetime, chunk_size: int) -> tuple[Batch, list[list[int]], ScanReport]:
     gazetteer = Gazetteer.current()
     batch = load_batch(None)
     report = ScanReport(claims=len(batch.facts))
@@ -589,16 +685,28 @@ def scan_all(*, now: dt.datetime | None = None, processes: int | None = None) ->
     batch, chunks, report = plan_scan(now=now)
     gazetteer = Gazetteer.current()
     processes = processes or settings.TRACKER_SCAN_PROCESSES
-    parts: Iterable[tuple[int, flags.FlagReport]]
-    if processes > 1 and len(chunks) > 1 and _can_fork():
-        parts = _check_in_processes(batch, gazetteer, chunks, now, processes)
-    else:
-        parts = (_check_batch(_sub_batch(batch, chunk), gazetteer, now) for chunk in chunks)
-    for findings, flag_report in parts:
-        report.findings += findings
-        _merge(report.flags, flag_report)
+    # The batch lives until the scan ends: frozen, no later collection walks it again, and a
+    # forked checker's collections do not touch (and so copy) every page that holds it.
+    gc.freeze()
+    try:
+        parts: Iterable[tuple[int, flags.FlagReport]]
+        if processes > 1 and len(chunks) > 1 and _can_fork():
+            parts = _check_in_processes(batch, gazetteer, chunks, now, processes)
+        else:
+            parts = (_check_batch(_sub_batch(batch, chunk), gazetteer, now) for chunk in chunks)
+        for findings, flag_report in parts:
+            report.findings += findings
+            _merge(report.flags, flag_report)
+    finally:
+        gc.unfreeze()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _can_read_beside() -> bool:
+    """A second connection sees only committed rows: not from inside a transaction (a test, an
+    import), nor elsewhere than on PostgreSQL."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def _can_fork() -> bool:

@@ -12,13 +12,16 @@ from typing import Any
 
 import pytest
 
+from claims import clustering
 from claims.clustering import (
     ClaimSketch,
     blocking_keys,
     candidate_pairs,
+    content_tokens,
     propose_events,
     same_happening,
 )
+from claims.extraction.arabic import normalise
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds" / "seed_case.json"
 
@@ -438,3 +441,18 @@ def test_an_oversized_block_is_split_by_date_neighbourhood() -> None:
 
     assert 0 < len(pairs) <= 50 * 3
     assert len(pairs) < 50 * 49 // 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CENTCOM said on 22 November that  more than 4,000 rounds and 130 Mortars were destroyed",
+        "ISIS\tattacked an SDF oil tanker near Dhiban;\nthe driver, 1.5 km away, was unhurt.",
+        "  Reports say: 15 killed, 16 wounded (approx.) in al-Jazra road attacks ",
+    ],
+)
+def test_english_text_is_tokenised_as_the_full_arabic_fold_would_tokenise_it(text: str) -> None:
+    content_tokens.cache_clear()
+    folded = clustering._THOUSANDS.sub("", normalise(text))
+    forms = (clustering._content_form(raw) for raw in clustering._TOKEN.findall(folded))
+    assert content_tokens(text) == {form for form in forms if form is not None}

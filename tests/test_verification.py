@@ -220,3 +220,16 @@ def test_the_outbox_sweep_keeps_the_work_while_the_broker_is_down(seeded, settin
 
 def test_checking_a_deleted_claim_is_a_quiet_no_op(db):
     assert verification.check_claim(987654) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_load_on_two_connections_reads_the_same_facts_as_a_load_by_id(seeded):
+    # load_batch(None) reads quantities, places and appearances on a second connection while it
+    # reads the claims (only outside a transaction: hence a transactional test).
+    everything = verification.load_batch(None)
+    by_id = verification.load_batch(list(Claim.objects.values_list("id", flat=True)))
+
+    assert everything.facts == by_id.facts
+    assert everything.rows == by_id.rows
+    assert everything.source_texts == by_id.source_texts
+    assert any(f.appearances for f in everything.facts.values())

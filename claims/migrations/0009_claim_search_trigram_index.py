@@ -20,8 +20,7 @@ def create_index(apps, schema_editor):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON claims_claim "
-        "USING gin (search_text gin_trgm_ops)"
+        f"CREATE INDEX IF NOT EXISTS {INDEX} ON claims_claim USING gin (search_text gin_trgm_ops)"
     )
 
 

@@ -14,6 +14,7 @@ from claims.rules.facts import AppearanceFact, ClaimFacts, Finding, QuantityFact
 from claims.rules.pairs import date_conflict, denial, place_conflict
 from claims.rules.quantities import Interval, intervals_conflict, quantity_conflict
 from claims.rules.single_claim import (
+    chain_report,
     partisan_only,
     quote_not_in_source,
     single_root,
@@ -59,8 +60,11 @@ def run_rules(
     ordered = sorted(claims, key=lambda claim: claim.claim_id)
     findings: list[Finding] = []
     for claim in ordered:
-        findings += single_root(claim, parent_of=parent_of)
-        findings += partisan_only(claim, parent_of=parent_of)
+        # Both chain rules read the same analysis: made once for a claim that both look at.
+        both = claim.claimant_side_id is not None and len(claim.appearances) >= 2
+        report = chain_report(claim, parent_of=parent_of) if both else None
+        findings += single_root(claim, parent_of=parent_of, report=report)
+        findings += partisan_only(claim, parent_of=parent_of, report=report)
         findings += unsourced(claim)
         findings += quote_not_in_source(claim, source_texts=source_texts)
         findings += unverified_stale(claim, now=now, sla_hours=sla_hours)

@@ -33,12 +33,15 @@ def chain_report(facts: ClaimFacts, *, parent_of: ParentOf) -> ChainReport:
     return analyse_chain(links, publisher_of=publisher_of, parent_of=parent_of)
 
 
-def single_root(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
-    """Several sources carry the claim but they all come down to one independent root."""
+def single_root(
+    facts: ClaimFacts, *, parent_of: ParentOf, report: ChainReport | None = None
+) -> list[Finding]:
+    """Several sources carry the claim but they all come down to one independent root.
+    `report` is the claim's chain_report when the caller has it already."""
     sources = {a.source_id for a in facts.appearances}
     if len(sources) < 2:
         return []
-    report = chain_report(facts, parent_of=parent_of)
+    report = report if report is not None else chain_report(facts, parent_of=parent_of)
     if report.independent_root_count != 1:
         return []
     root = report.independent_roots[0]
@@ -65,14 +68,17 @@ def single_root(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
     ]
 
 
-def partisan_only(facts: ClaimFacts, *, parent_of: ParentOf) -> list[Finding]:
+def partisan_only(
+    facts: ClaimFacts, *, parent_of: ParentOf, report: ChainReport | None = None
+) -> list[Finding]:
     """Every root is the claimant or an actor under it: nothing independent carries the claim.
 
     Only for a claimant that is a party to the conflict: an outlet's own reporting resting on
-    its own article is ordinary journalism, not a partisan claim."""
+    its own article is ordinary journalism, not a partisan claim. `report` is the claim's
+    chain_report when the caller has it already."""
     if facts.claimant_side_id is None or not facts.appearances:
         return []
-    report = chain_report(facts, parent_of=parent_of)
+    report = report if report is not None else chain_report(facts, parent_of=parent_of)
     if not roots_all_under(report, facts.claimant_side_id, parent_of):
         return []
     publishers = sorted({p for group in report.root_groups for p in group.publishers}, key=repr)
