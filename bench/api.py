@@ -26,7 +26,7 @@ timing, so the baseline provably dumps the same results. Results go to stdout an
 "## API (bench/api.py)" section of bench/RESULTS.md.
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/bench_api: a database of its own,
-because a rebuild flushes it (createdb -h 127.0.0.1 -U postgres bench_api).
+because a rebuild flushes it (created when missing).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ from django.urls import clear_url_caches, include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from bench.results import environment, verdict  # noqa: E402
+from bench.results import ensure_database, environment, verdict  # noqa: E402
 from claims import corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag, Review  # noqa: E402
 
@@ -303,6 +303,7 @@ def same_results(result: Round) -> int:
 
 
 def main() -> None:
+    ensure_database()
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200, help="pages per side and round")

@@ -53,7 +53,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.results import environment, verdict  # noqa: E402
+from bench.results import ensure_database, environment, verdict  # noqa: E402
 from claims import claimreview, public_selectors, services  # noqa: E402
 from claims.models import Actor, Appearance, Claim, Review, Source  # noqa: E402
 
@@ -253,6 +253,7 @@ def median_ms(work: Callable[[], Any], repeat: int = 20) -> float:
 
 
 def main() -> None:
+    ensure_database()
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--reviews", type=int, default=10_000)
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")

@@ -69,7 +69,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,7 +83,6 @@ os.environ["REDIS_URL"] = os.environ.get("BENCH_LOAD_REDIS_URL", "redis://127.0.
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 import django  # noqa: E402
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
 
@@ -98,7 +96,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from bench.results import environment, verdict  # noqa: E402
+from bench.results import ensure_database, environment, verdict  # noqa: E402
 from claims import corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag, PendingCheck, Review  # noqa: E402
 
@@ -152,18 +150,6 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version" value="(\d+)"')
 
 # ---- the database -------------------------------------------------------------------------
-
-
-def ensure_database() -> None:
-    """CREATE DATABASE when DATABASE_URL names one that does not exist yet."""
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = urlunsplit(url._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            return
-        conn.execute(f'CREATE DATABASE "{name}"')
-    print(f"created database {name}", flush=True)
 
 
 def corpus_ready(n: int) -> bool:

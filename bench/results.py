@@ -7,6 +7,9 @@ import os
 import platform
 import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -52,3 +55,17 @@ def environment() -> dict[str, str]:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def ensure_database() -> None:
+    """CREATE DATABASE when DATABASE_URL names a PostgreSQL database that does not exist yet:
+    each bench has a database of its own, which a fresh machine does not have."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    if not url.scheme.startswith("postgres"):
+        return
+    name = url.path.lstrip("/")
+    admin = urlunsplit(url._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        conn.execute(f'CREATE DATABASE "{name}"')

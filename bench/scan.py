@@ -41,7 +41,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from bench.results import environment, verdict  # noqa: E402
+from bench.results import ensure_database, environment, verdict  # noqa: E402
 from claims import clustering, corpus, services, verification  # noqa: E402
 from claims.models import Claim, Flag  # noqa: E402
 from claims.rules import date_conflict, denial, place_conflict, quantity_conflict  # noqa: E402
@@ -347,6 +347,7 @@ def render(
 
 
 def main() -> None:
+    ensure_database()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--baseline-size", type=int, default=10_000)
