@@ -108,3 +108,35 @@ def test_the_bulk_assignee_list_names_only_users_who_may_edit(role_users):
 
     assert role_users["editor"].username in names
     assert role_users["viewer"].username not in names
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("claims:claim", 1),
+        ("claims:claim", 8642097531),
+        ("claims:actor", "isis"),
+        ("claims:actor", "al-naba-weekly"),
+        ("claims:actor", "حمص"),
+        ("claims:actor", "a b&c?d#e"),
+        ("claims:event", 0),
+    ],
+)
+def test_url_of_gives_what_reverse_gives(name, value):
+    from django.urls import reverse
+
+    from claims.templatetags.claims_ui import url_of
+
+    assert url_of(value, name) == reverse(name, args=[value])
+    assert url_of(value, name) == reverse(name, args=[value])  # from the kept pattern
+
+
+def test_url_of_refuses_what_reverse_refuses():
+    from django.urls import NoReverseMatch
+
+    from claims.templatetags.claims_ui import url_of
+
+    with pytest.raises(NoReverseMatch):
+        url_of(-1, "claims:claim")
+    with pytest.raises(NoReverseMatch):
+        url_of("a/b", "claims:actor")
