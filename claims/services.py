@@ -27,6 +27,9 @@ from tracker.demo import DEMO_PASSWORD, DEMO_ROLES
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 SEED_CASE = SEEDS_DIR / "seed_case.json"
 PLACES_SUPPLEMENT = SEEDS_DIR / "places_supplement.json"
+# Actors beyond the seed case (wires, monitors, ministries): without them the extractor meets
+# "Reuters" or "the Syrian Observatory" in pasted text as strangers and proposes them anew.
+ACTOR_DIRECTORY = SEEDS_DIR / "actor_directory.json"
 SEED_REASON = "Loaded from the seed case (seeds/)"
 
 M = TypeVar("M", bound=models.Model)
@@ -140,14 +143,26 @@ def _as_datetime(value: str | None) -> dt.datetime | None:
     return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
 
 
-def read_seed_case(path: Path = SEED_CASE, *, places: Iterable[str]) -> SeedCase:
-    """Read and validate the seed file; raises SeedError naming the bad record."""
+def _read_json(path: Path) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SeedError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise SeedError(f"{path.name}: not valid JSON ({exc})") from None
+
+
+def read_seed_case(
+    path: Path = SEED_CASE, *, places: Iterable[str], directory: Path | None = ACTOR_DIRECTORY
+) -> SeedCase:
+    """Read and validate the seed file (and the actor directory, whose actors join the case's:
+    one slug space, parents in either file); raises SeedError naming the bad record."""
+    data = _read_json(path)
+    if directory is not None:
+        listed = _read_json(directory)
+        if not isinstance(listed, dict) or not isinstance(listed.get("actors"), list):
+            raise SeedError(f"{directory.name}: expected an object with an 'actors' list")
+        data = {**data, "actors": [*listed["actors"], *data.get("actors", [])]}
     texts: dict[str, str] = {}
     for source in data.get("sources", []):
         if source.get("text_file"):
@@ -159,11 +174,16 @@ def read_seed_case(path: Path = SEED_CASE, *, places: Iterable[str]) -> SeedCase
 
 
 @transaction.atomic
-def load_seed_case(*, path: Path = SEED_CASE, supplement: Path = PLACES_SUPPLEMENT) -> SyncReport:
-    """Load the gazetteer and the seed case in one transaction: all of it, or (on any error)
-    nothing. Running it twice changes nothing."""
+def load_seed_case(
+    *,
+    path: Path = SEED_CASE,
+    supplement: Path = PLACES_SUPPLEMENT,
+    directory: Path | None = ACTOR_DIRECTORY,
+) -> SyncReport:
+    """Load the gazetteer, the actor directory and the seed case in one transaction: all of it,
+    or (on any error) nothing. Running it twice changes nothing."""
     gazetteer = build_gazetteer(supplement)
-    case = read_seed_case(path, places=(r.ref for r in gazetteer))
+    case = read_seed_case(path, places=(r.ref for r in gazetteer), directory=directory)
     report = SyncReport()
     places = _sync_places(gazetteer, report)
 

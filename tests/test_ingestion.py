@@ -139,6 +139,15 @@ def test_a_missing_file_a_huge_file_and_a_bad_date_are_refused(db, tmp_path: Pat
     assert counts() == (0, 0, 0)
 
 
+def test_an_unsupported_language_option_is_one_line_and_stores_nothing(db, tmp_path: Path):
+    ok = tmp_path / "ok.txt"
+    ok.write_text(WIRE, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("ingest", str(ok), "--language", "fr")
+    assert str(refused.value) == "--language 'fr' is not supported (ar or en)."
+    assert counts() == (0, 0, 0)
+
+
 def test_windows_1256_arabic_is_decoded_not_garbled(db, tmp_path: Path):
     path = tmp_path / "legacy.txt"
     path.write_bytes(ARTICLE.encode("cp1256", errors="ignore"))

@@ -177,3 +177,34 @@ def test_a_failure_late_in_the_load_rolls_back_what_was_written_before_it(seeded
 def test_a_missing_seed_file_is_one_clear_error(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("load_seeds", file=tmp_path / "absent.json")
+
+
+def test_the_actor_directory_loads_wires_monitors_and_ministries_under_their_parents(seeded):
+    sana = Actor.objects.get(slug="sana")
+    assert sana.parent is not None and sana.parent.slug == "syrian-ministry-of-information"
+    assert sana.party_to_conflict
+    assert Actor.objects.get(slug="hawar-news").parent.slug == "sdf"
+    sohr = Actor.objects.get(name="Syrian Observatory for Human Rights")
+    assert "المرصد السوري" in sohr.aliases and not sohr.party_to_conflict
+
+
+def test_a_directory_actor_under_an_unknown_parent_is_refused_and_nothing_loads(seed_copy):
+    before = counts()
+    path = seed_copy / "actor_directory.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["actors"][0]["parent"] = "no-such-actor"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("load_seeds", actors=path, places=seed_copy / "places_supplement.json")
+    assert "parent 'no-such-actor' is not an actor" in str(refused.value)
+    assert counts() == before
+
+
+def test_a_directory_slug_that_the_seed_case_also_uses_is_refused(seed_copy):
+    path = seed_copy / "actor_directory.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["actors"].append({"slug": "centcom", "name": "Duplicate", "kind": "military"})
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="'centcom': slug used twice"):
+        call_command("load_seeds", actors=path)
+    assert Actor.objects.count() == 0

@@ -20,6 +20,16 @@ def _date(value: str) -> dt.date:
         raise CommandError(f"--published {value!r} is not a date (YYYY-MM-DD).") from None
 
 
+LANGUAGES = ("ar", "en")
+
+
+def _language(value: str | None) -> str | None:
+    # Checked here rather than by argparse's choices, whose refusal is a usage block, not one line.
+    if value is None or value in LANGUAGES:
+        return value
+    raise CommandError(f"--language {value!r} is not supported (ar or en).")
+
+
 class Command(BaseCommand):
     help = "Ingest a text file or a URL: store the source and propose claims (state new)."
 
@@ -27,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("path_or_url")
         parser.add_argument("--publisher", help="who published the document")
         parser.add_argument("--published", help="publication date, YYYY-MM-DD")
-        parser.add_argument("--language", choices=["ar", "en"])
+        parser.add_argument("--language", help="ar or en (detected when left out)")
         parser.add_argument("--url", help="the document's URL, when ingesting a file")
         parser.add_argument("--via", action="append", default=[], help="upstream source URL")
         parser.add_argument("--accept", action="store_true", help="accept the proposals now")
@@ -37,7 +47,7 @@ class Command(BaseCommand):
         target: str = options["path_or_url"]
         published = _date(options["published"]) if options["published"] else None
         common = {
-            "language": options["language"],
+            "language": _language(options["language"]),
             "published": published,
             "publisher": options["publisher"],
             "via_urls": options["via"],
