@@ -1,9 +1,14 @@
 """Score the claim extractor against the hand-annotated gold set in tests/data/extraction/.
 
     .venv/bin/python bench/extraction_eval.py [--repeat 20] [--no-write]
+        [--gold tests/data/extraction/heldout.jsonl] [--misses]
 
 Prints precision, recall and F1 per field and the throughput on ~800-word articles, and writes
 them to the "## Extraction" section of bench/RESULTS.md. Pure: no Django settings, no database.
+`--gold PATH` scores another annotated set of the same format (e.g. the blind held-out set);
+such a run only prints, it never touches RESULTS.md. Throughput is always measured on the
+default gold texts, so runs stay comparable. `--misses` also lists every value that is not a
+true positive: record id, field, expected (gold) and got (proposed).
 
 Alignment. Within one record, gold and proposed claims are paired first by claimant (same
 normalised canonical name, or both anonymous; the k-th gold claim of a claimant with the k-th
@@ -334,10 +339,39 @@ def run_extractor(records: Sequence[dict[str, Any]], setup: Setup) -> list[list[
     ]
 
 
-def evaluate(setup: Setup | None = None) -> dict[str, Count]:
+def evaluate(setup: Setup | None = None, path: Path = GOLD_PATH) -> dict[str, Count]:
     setup = setup or build_setup()
-    gold = load_gold()
+    gold = load_gold(path)
     return score(gold, run_extractor(gold, setup), setup.actor_names, setup.place_refs)
+
+
+_SINGLE_FIELDS = ("claimant", "verb", "stance", "stated_at", "event_window")
+_SET_FIELDS = ("via", "quantities", "places")
+
+
+def misses(setup: Setup, path: Path = GOLD_PATH) -> list[tuple[str, str, object, object]]:
+    """(record id, field, expected, got) for every aligned value that is not a true positive."""
+    gold = load_gold(path)
+    known = {normalise(n) for n in setup.actor_names}
+    empty = Scored("", False, "", "", frozenset(), frozenset(), None, None, frozenset())
+    rows: list[tuple[str, str, object, object]] = []
+    for record, proposals in zip(gold, run_extractor(gold, setup), strict=True):
+        gold_claims = [gold_claim(c, known) for c in record["claims"]]
+        proposed = [
+            proposed_claim(p, setup.actor_names, setup.place_refs, known) for p in proposals
+        ]
+        for g, p in align(gold_claims, proposed):
+            counts = count_pair(g, p)
+            ge, pe = g or empty, p or empty
+            for name in _SINGLE_FIELDS:
+                if counts[name].fp or counts[name].fn:
+                    rows.append((record["id"], name, getattr(ge, name), getattr(pe, name)))
+            for name in _SET_FIELDS:
+                if counts[name].fp or counts[name].fn:
+                    expected = sorted(getattr(ge, name) - getattr(pe, name), key=str)
+                    got = sorted(getattr(pe, name) - getattr(ge, name), key=str)
+                    rows.append((record["id"], name, expected, got))
+    return rows
 
 
 def build_articles(records: Sequence[dict[str, Any]], language: str) -> list[str]:
@@ -387,15 +421,18 @@ def throughput(setup: Setup, repeat: int) -> dict[str, float]:
 # ---------------------------------------------------------------- report
 
 
-def report(totals: dict[str, Count], rates: dict[str, float] | None, repeat: int) -> str:
-    gold = load_gold()
+def report(
+    totals: dict[str, Count], rates: dict[str, float] | None, repeat: int, path: Path = GOLD_PATH
+) -> str:
+    gold = load_gold(path)
     claims = sum(len(r["claims"]) for r in gold)
     ar = sum(r["language"] == "ar" for r in gold)
+    label = "gold" if path == GOLD_PATH else f"{path.name}"
     lines = [
         SECTION,
         "",
-        f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}: {len(gold)} gold records "
-        f"({ar} Arabic, {len(gold) - ar} English), {claims} gold claims.",
+        f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}: {len(gold)} {label} records "
+        f"({ar} Arabic, {len(gold) - ar} English), {claims} {label} claims.",
         "",
         "| field | precision | recall | F1 | target | |",
         "|---|---|---|---|---|---|",
@@ -435,13 +472,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=20, help="passes over the articles")
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    parser.add_argument(
+        "--gold",
+        type=Path,
+        default=GOLD_PATH,
+        help="annotated set to score (default: the gold set); another set never writes",
+    )
+    parser.add_argument("--misses", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
+    path = args.gold.resolve()
+    default = path == GOLD_PATH.resolve()
     setup = build_setup()
-    totals = evaluate(setup)
+    totals = evaluate(setup, path)
     rates = throughput(setup, args.repeat)
-    section = report(totals, rates, args.repeat)
+    section = report(totals, rates, args.repeat, GOLD_PATH if default else path)
     print(section)
-    if not args.no_write:
+    if args.misses:
+        for record_id, field, expected, got in misses(setup, path):
+            print(f"{record_id}\t{field}\texpected={expected}\tgot={got}")
+    if default and not args.no_write:
         write_section(section)
     return 0
 

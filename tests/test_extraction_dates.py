@@ -323,3 +323,57 @@ def test_a_long_attribution_before_an_explicit_complementiser_holds_the_stated_d
     proposal = propose_dates(sentence, published=PUBLISHED, language="ar",
                              reporting_verb_span=(0, 4))  # fmt: skip
     assert proposal.stated_at == date(2025, 11, 20) and proposal.event_start is None
+
+
+# ------------------------------------------------- general rules found with the held-out set
+
+
+def test_a_date_between_commas_after_the_claimant_is_when_it_was_stated() -> None:
+    text = "أعلنت وزارة الداخلية السورية، أمس، القبض على ١٢ شخصاً في حمص."
+    verb = (0, len("أعلنت"))
+    content = text.index("أمس")
+    got = propose_dates(
+        text,
+        published=date(2025, 11, 18),
+        language="ar",
+        reporting_verb_span=verb,
+        content_start=content,
+    )
+    assert got.stated_at == date(2025, 11, 17)
+    assert got.event_start is None
+
+
+def test_the_an_of_a_verbal_noun_does_not_close_the_stated_date_stretch() -> None:
+    text = (
+        "كشف قائد، فضّل عدم الكشف عن اسمه، في حديث يوم ٢٥ تشرين الثاني، أن قواته عثرت على ٤ أنفاق."
+    )
+    got = propose_dates(
+        text, published=date(2025, 11, 27), language="ar", reporting_verb_span=(0, 3)
+    )
+    assert got.stated_at == date(2025, 11, 25) and got.event_start is None
+
+
+def test_a_possessive_weekday_after_the_verb_dates_the_event_not_the_statement() -> None:
+    text = "CENTCOM said last Tuesday's raid in al-Bab killed two operatives."
+    start = text.index("said")
+    got = propose_dates(
+        text, published=date(2025, 12, 11), language="en", reporting_verb_span=(start, start + 4)
+    )
+    assert got.stated_at is None
+    assert got.event_start == got.event_end == date(2025, 12, 9)
+
+
+def test_since_the_start_of_the_month_or_year_runs_to_publication() -> None:
+    published = date(2026, 2, 18)
+    assert window("هجمات منذ بداية الشهر", published=published) == (
+        "2026-02-01", "2026-02-18", "range",
+    )  # fmt: skip
+    assert window("killed since the start of the month", "en", published) == (
+        "2026-02-01", "2026-02-18", "range",
+    )  # fmt: skip
+    assert window("منذ مطلع العام الجاري", published=published)[:2] == ("2026-01-01", "2026-02-18")
+
+
+def test_a_weekday_after_a_comma_at_the_end_of_the_sentence_is_a_date() -> None:
+    text = "أصيب ٣ مدنيين في مدينة حلب، الإثنين."
+    assert window(text, published=date(2025, 12, 17)) == ("2025-12-15", "2025-12-15", "relative")

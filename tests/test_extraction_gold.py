@@ -188,3 +188,38 @@ def test_extractor_does_not_fall_below_the_f1_it_has_reached_on_the_gold_set() -
     assert set(REACHED) == set(ev.TARGETS)
     for name, floor in REACHED.items():
         assert totals[name].f1 >= floor, f"{name} F1 fell below {floor}: {report}"
+
+
+# The blind held-out set (tests/data/extraction/heldout.jsonl, README "Held-out set"): written
+# before its authors read the extractor. Its first score is the honest one (0.81-0.98 per field);
+# this floor, a little below the score after general fixes, guards those fixes.
+HELDOUT_REACHED = {"claimant": 0.97, "via": 0.97, "quantities": 0.95, "dates": 0.97, "places": 0.97}
+
+
+def test_heldout_set_is_well_formed() -> None:
+    lines = (DATA / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert len(records) >= 50 and len({r["id"] for r in records}) == len(records)
+    assert sum(r["language"] == "ar" for r in records) >= 25
+    assert sum(r["language"] == "en" for r in records) >= 25
+    refs = {r.ref for r in build_gazetteer(ROOT / "seeds" / "places_supplement.json")}
+    for record, claim in _claims(records):
+        assert record["id"].startswith(f"hx-{record['language']}-"), record["id"]
+        assert not record["adapted_from_seed"], record["id"]
+        assert set(claim) == CLAIM_KEYS and claim["stance"] in STANCES, record["id"]
+        assert claim["verb"] and claim["verb"] in record["text"], record["id"]
+        assert set(claim["places"]) <= refs, record["id"]
+        for q in claim["quantities"]:
+            assert q["item"] in ITEMS, (record["id"], q)
+
+
+def test_extractor_does_not_fall_below_the_f1_it_has_reached_on_the_heldout_set() -> None:
+    pytest.importorskip(
+        "claims.extraction.pipeline",
+        reason="claims.extraction.pipeline or a module it imports is not written yet",
+    )
+    ev = _load_eval()
+    totals = ev.evaluate(path=DATA / "heldout.jsonl")
+    report = {name: round(totals[name].f1, 3) for name in ev.FIELDS}
+    for name, floor in HELDOUT_REACHED.items():
+        assert totals[name].f1 >= floor, f"{name} F1 fell below {floor}: {report}"

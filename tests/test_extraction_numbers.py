@@ -306,3 +306,40 @@ def test_trucks_are_vehicles_and_assassinations_or_detainees_are_not_counted():
 
 def test_of_them_counts_the_noun_after_it():
     assert summary("at least three of them were children", "en") == [("children", 3, None)]
+
+
+# ------------------------------------------------- general rules found with the held-out set
+
+
+def test_an_adverb_between_the_auxiliary_and_the_outcome_keeps_the_outcome() -> None:
+    text = "at least 1,312 people were arbitrarily arrested across Syria"
+    assert summary(text, "en") == [("captured", 1312, None)]
+
+
+def test_a_from_phrase_or_suspected_of_clause_between_noun_and_outcome_keeps_the_outcome() -> None:
+    assert summary("at least 17 fighters from both sides were killed", "en") == [
+        ("killed", 17, None)
+    ]
+    text = "nearly 40 people suspected of smuggling weapons had been arrested"
+    assert summary(text, "en") == [("captured", 40, 40)]
+
+
+def test_the_bodies_of_people_count_the_killed() -> None:
+    text = "rescuers pulled the bodies of eleven people, including four children, from the rubble"
+    assert summary(text, "en") == [("killed", 11, 11), ("children", 4, 4)]
+    assert summary("انتشلت الفرق جثث أربعة أشخاص من تحت الأنقاض") == [("killed", 4, 4)]
+
+
+def test_a_possessive_between_the_outcome_verb_and_the_count_keeps_the_outcome() -> None:
+    assert summary("dismantled a cell and arrested its five members", "en") == [("captured", 5, 5)]
+
+
+def test_a_hyphenated_modifier_before_the_counted_noun_is_skipped() -> None:
+    text = "Dozens of pro-government fighters have been killed"
+    assert summary(text, "en") == [("killed", 24, 99)]
+
+
+def test_one_after_an_outcome_verb_counts_one() -> None:
+    text = "the raid killed two operatives and captured one."
+    assert summary(text, "en") == [("killed", 2, 2), ("captured", 1, 1)]
+    assert summary("one of the soldiers was killed", "en") == []

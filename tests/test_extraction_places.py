@@ -166,3 +166,44 @@ MORE_NAMES = [
     PlaceName(HOMS, ("Homs", "حمص")),
     PlaceName(SYRIA, ("Syria", "سوريا"), region=True),
 ]
+
+
+# ------------------------------------------------- general rules found with the held-out set
+
+RAQQA, RAQQA_GOV, HASAKAH, HASAKAH_GOV, WASHINGTON, AL_BAB, DEIR_TOWN, DEIR_GOV = range(20, 28)
+HELD_PLACES = PlaceIndex(
+    [
+        PlaceName(RAQQA, ("Ar Raqqah", "الرقة", "رقة", "Raqqa")),
+        PlaceName(RAQQA_GOV, ("Raqqa", "الرقة", "محافظة الرقة"), region=True),
+        PlaceName(HASAKAH, ("Al Hasakah", "Hasakah", "الحسكة")),
+        PlaceName(HASAKAH_GOV, ("Al-Hasakah", "الحسكة", "Al-Hasakah Governorate"), region=True),
+        PlaceName(WASHINGTON, ("Washington", "Was")),
+        PlaceName(AL_BAB, ("Al Bab", "الباب")),
+        PlaceName(DEIR_TOWN, ("Deir ez-Zor", "دير الزور")),
+        PlaceName(DEIR_GOV, ("Deir ez-Zor", "دير الزور", "محافظة دير الزور"), region=True),
+    ]
+)
+
+
+def held_found(text: str) -> list[int]:
+    return [m.place_id for m in HELD_PLACES.find(text)]
+
+
+def test_an_article_less_name_behind_a_clitic_is_a_common_word() -> None:
+    assert held_found("قال الدفاع المدني إن فرقه انتشلت الجثث") == []
+    assert held_found("في الرقة وبالرقة") == [RAQQA, RAQQA]
+
+
+def test_english_place_names_are_capitalised_except_their_article() -> None:
+    assert held_found("the raid was in al-Bab") == [AL_BAB]
+    assert held_found("Was it Washington?") == [WASHINGTON, WASHINGTON]
+
+
+def test_the_countryside_of_a_name_with_a_direction_is_the_governorate() -> None:
+    assert held_found("قرب بلدة في الريف الشرقي لدير الزور") == [DEIR_GOV]
+    assert held_found("in the eastern countryside of Deir ez-Zor") == [DEIR_GOV]
+
+
+def test_a_region_word_finds_the_governorate_written_with_its_article() -> None:
+    assert held_found("in the Hasakah countryside last week") == [HASAKAH_GOV]
+    assert held_found("in Hasakah city") == [HASAKAH]

@@ -119,7 +119,10 @@ def tokenise(text: str) -> list[Tok]:
         word = m.group()
         if word in _ARTICLES_ALWAYS or (word in _ARTICLES_HYPHEN and folded[e : e + 1] == "-"):
             word = "al"
-        joined = prev_end >= 0 and all(c in _JOIN_GAP for c in folded[prev_end:s])
+        gap = folded[prev_end:s]
+        if gap[:1] == "." and toks and len(toks[-1].norm) == 1 and toks[-1].norm.isascii():
+            gap = gap[1:]  # "U.S. Central Command": the dot of an initial joins the name
+        joined = prev_end >= 0 and all(c in _JOIN_GAP for c in gap)
         end = index[e - 1] + 1
         while end < len(text) and not text[end].isspace() and not _FOLD_CACHE.get(text[end], "x"):
             end += 1  # trailing diacritics belong to the word
@@ -357,13 +360,35 @@ _ACRONYM = re.compile(r"[A-Za-z]{1,5}")
 _NON_WORD = re.compile(r"\W+")
 
 
+# English demonyms and their country: "Syrian Interior Ministry" is also written
+# "Syria's Interior Ministry", "Turkish Defence Ministry" "Turkey's Defence Ministry".
+_DEMONYMS = {
+    "Syrian": "Syria", "Turkish": "Turkey", "Israeli": "Israel", "Iranian": "Iran",
+    "Russian": "Russia", "Iraqi": "Iraq", "Lebanese": "Lebanon", "Jordanian": "Jordan",
+    "American": "America", "British": "Britain", "French": "France", "Egyptian": "Egypt",
+    "Saudi": "Saudi Arabia", "Qatari": "Qatar", "Kurdish": "Kurdistan",
+}  # fmt: skip
+
+
+def _with_possessives(aliases: Sequence[str]) -> list[str]:
+    out = list(aliases)
+    for alias in aliases:
+        first, _, rest = alias.strip().partition(" ")
+        country = _DEMONYMS.get(first)
+        if country and rest and rest[:1].isupper():
+            variant = f"{country}'s {rest}"  # "’" folds to the same key
+            if variant not in out:
+                out.append(variant)
+    return out
+
+
 class ActorIndex:
     """Built once per ingest from the actors in the database; `find` is a trie walk."""
 
     def __init__(self, actors: Sequence[ActorName]) -> None:
         self._trie: NameTrie[_ActorEntry] = NameTrie()
         for actor in actors:
-            for alias in (actor.name, *actor.aliases):
+            for alias in _with_possessives((actor.name, *actor.aliases)):
                 alias = alias.strip()
                 if not alias:
                     continue
@@ -444,6 +469,8 @@ _AR_VERBS: dict[str, str] = {
     **_forms(ASSERTS, "أضاف", "أضافت", "أضافوا", "يضيف", "تضيف"),
     **_forms(ASSERTS, "أورد", "أوردت", "نشرت", "بث", "بثت"),
     **_forms(ASSERTS, "أشاد", "أشادت", "أشادوا", "يشيد", "تشيد"),
+    # Monitors report by documenting: "وثّق المرصد مقتل ...".
+    **_forms(ASSERTS, "وثق", "وثقت", "وثقوا", "يوثق", "توثق"),
     # "نقلت X عن Y": X relays what Y said (see `_citing_source`).
     **_forms(ASSERTS, "نقل", "نقلت", "نقلوا", "ينقل", "تنقل"),
     **_forms(DENIES, "نفى", "نفت", "نفوا", "ينفي", "تنفي"),
@@ -458,7 +485,7 @@ _EN_VERBS: dict[str, str] = {
     **_forms(ASSERTS, "declared", "added", "adds", "reported", "reports", "claimed", "claims"),
     **_forms(ASSERTS, "confirmed", "confirms", "affirmed", "affirms", "told", "noted", "wrote"),
     **_forms(ASSERTS, "alleged", "alleges", "revealed", "disclosed", "insisted", "warned"),
-    **_forms(ASSERTS, "praised", "praises"),
+    **_forms(ASSERTS, "praised", "praises", "documented", "documents"),
     **_forms(DENIES, "denied", "denies", "deny", "rejected"),
     **_forms(ADMITS, "admitted", "admits", "acknowledged", "acknowledges", "conceded"),
 }
@@ -533,15 +560,24 @@ _FUNCTION = frozenset(
         "the", "on", "in", "at", "also", "later", "earlier", "that", "this", "al",
     )
 )  # fmt: skip
-_AR_CONTENT = frozenset(normalise(w) for w in ("أن", "إن", "بأن", "بإن", "لأن"))
+_AR_CONTENT = frozenset(
+    normalise(p + w + suffix)
+    for p in ("", "ب")
+    for w in ("أن", "إن")
+    for suffix in ("", "ه", "ها", "هم", "هما", "هن")
+) | frozenset({normalise("لأن")})  # "أنه"، "إنها"، "بأنهم": the marker with its pronoun
 _NOT_CONTENT_BEFORE_AN = frozenset(
-    normalise(w) for w in ("صادر", "صادرة", "الصادر", "الصادرة", "نقلا", "نقل", "بيانا")
-)
+    normalise(w)
+    for w in ("صادر", "صادرة", "الصادر", "الصادرة", "نقلا", "نقل", "بيانا", "الكشف", "الإفصاح")
+)  # "فضّل عدم الكشف عن اسمه": a masdar's own عن, not the statement's
 _EN_ANAPHOR_HEADS = frozenset({"the", "its", "their"})
 _EN_NAME_BEFORE = re.compile(
     r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)\s*(?:,[^,]{1,60})?,?\s*$"
 )  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said", "A lawyer, Omar Kassab, told"
 _EN_APPOSITIVE = re.compile(r"\s*,[^,]{1,100},\s*")
+# After a verb, a capitalised name of two to four words ending the clause (VS order).
+_EN_NAME_AFTER = re.compile(r"\s+((?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+)(?=\s*(?:[,.;]|$))")
+_EN_OF_EMPLOYER = re.compile(r"\s+(?:of|at|from|with)\s+(?:the\s+)?")
 _EN_CALENDAR = frozenset(
     {
         "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
@@ -568,6 +604,8 @@ def _verb_at(toks: Sequence[Tok], i: int) -> tuple[str, bool] | None:
     """(stance, strong) when token i is a reporting verb."""
     word = toks[i].norm
     if is_arabic(word):
+        if i > 0 and toks[i - 1].norm in _MASDAR_BEFORE:
+            return None  # "طلب عدم ذكر اسمه": a verbal noun, not a reporting verb
         stance = _AR_VERBS.get(word)
         if stance is None and word[0] in "وف" and len(word) > 3:
             stance = _AR_VERBS.get(word[1:])
@@ -589,6 +627,9 @@ def _verb_at(toks: Sequence[Tok], i: int) -> tuple[str, bool] | None:
         return _EN_WEAK[word], False
     return None
 
+
+# Words after which a verb form is read as its verbal noun ("عدم ذكر", "دون ذكر").
+_MASDAR_BEFORE = frozenset(normalise(w) for w in ("عدم", "دون", "بدون", "بعدم"))
 
 # Stands for "the previous sentence's claimant" inside the subject finders.
 _PREVIOUS = Mention(None, "<previous>", "", -1, -1)
@@ -657,6 +698,11 @@ def find_attribution(
         reach = _RELAY_REACH if _cue_key(toks, cue) in _LOOSE_CUES else _TIGHT_REACH
         for k, hit in enumerate(hits):
             if cue.first <= hit.first <= cue.last + reach and k not in relay_hits:
+                # "نقلاً عن مصدر في وزارة الداخلية", "according to residents quoted by X":
+                # a name after an unnamed source is its employer or a later relay, not the
+                # source of this cue.
+                if _anonymous_between(toks, cue.last + 1, hit.first):
+                    break
                 if not _inside(quotes, toks[cue.first].start):
                     relay_hits[k] = (cue, hit)
                 break
@@ -807,6 +853,12 @@ def _cue_key(toks: Sequence[Tok], cue: _Cue) -> tuple[str, ...]:
     return key
 
 
+def _anonymous_between(toks: Sequence[Tok], first: int, stop: int) -> bool:
+    return any(
+        t.norm in _ANONYMOUS or t.norm.removeprefix("ال") in _ANONYMOUS for t in toks[first:stop]
+    )
+
+
 def _anonymous_at(toks: Sequence[Tok], first: int, width: int = 3) -> bool:
     return any(t.norm in _ANONYMOUS for t in toks[first : first + width])
 
@@ -915,7 +967,8 @@ _ATTACK_STEMS = tuple(
     normalise(w)
     for w in (
         "قتل", "استهدف", "أصاب", "أصيب", "دمر", "فجر", "أسقط", "هاجم", "هجوم", "هجمات", "كمين",
-        "اغتال", "أعدم", "ألحق", "killed", "kill", "wounded", "destroyed", "targeted", "attack",
+        "اغتال", "أعدم", "ألحق", "نفذ", "مقتل", "killed", "kill", "wounded", "destroyed",
+        "targeted", "attack",
         "ambush", "bomb", "detonat", "shot", "down", "execut", "damag", "struck", "seiz",
     )
 )  # fmt: skip
@@ -968,9 +1021,22 @@ def _cue_only(
             comma = re.compile(r"[,،]\s*").search(text, after)
             content = comma.end() if comma else after
         start, end = toks[cue.first].start, toks[cue.last].end
+        if toks[cue.first].norm[:1] in "وف" and toks[cue.first].norm not in _CUE_FIRST:
+            start = _skip_chars(text, start, 1)  # "ووفقاً" -> "وفقاً", "وبحسب" -> "بحسب"
         stance = ASSERTS
         if not anonymous and _perpetrator_claim(claimant, toks, content):
             stance = CLAIMS
+        # "According to a ministry statement carried by SANA", "according to residents quoted
+        # by DeirEzzor24": the other cues' sources relay the claim.
+        relays: list[Relay] = []
+        for hit_cue, hit in relay_hits.values():
+            src = _mention(text, hit, shift)
+            if hit_cue is cue or (claimant is not None and src.name == claimant.name):
+                continue
+            if any(r.source.name == src.name for r in relays):
+                continue
+            r_start = min(toks[hit_cue.first].start, hit.start) + shift
+            relays.append(Relay(hit_cue.text, src, r_start, hit.end + shift))
         return Attribution(
             verb=text[start:end],
             verb_start=start + shift,
@@ -978,7 +1044,7 @@ def _cue_only(
             stance=stance,
             claimant=claimant,
             anonymous=anonymous,
-            relays=(),
+            relays=tuple(relays),
             content_start=content + shift,
         )
     return None
@@ -1028,11 +1094,32 @@ def _not_name_word(word: str) -> bool:
 _APPOSITION_GAP = re.compile(r"[”“\"»)\s]*[،,]\s*(?:\w+\s+){0,2}")
 
 
+# "لموقع «دير الزور 24»", "لوكالة أسوشيتد برس": لـ on the outlet's kind, then its name.
+_OUTLET_NOUNS = frozenset(
+    normalise(w)
+    for w in (
+        "موقع", "وكالة", "صحيفة", "قناة", "شبكة", "مجلة", "إذاعة", "تلفزيون", "منصة", "جريدة",
+    )
+)  # fmt: skip
+# "صحيفة النبأ التابعة لتنظيم الدولة", "المركز الإعلامي لقسد": لـ of belonging, not "told to".
+_NOT_RECIPIENT_BEFORE = frozenset(
+    normalise(w)
+    for w in (
+        "التابعة", "التابع", "تابعة", "تابع", "التابعين", "الموالية", "الموالي", "الموالين",
+        "المقربة", "المقرب", "الإعلامي", "الإعلامية", "المكتب", "المركز", "الجناح", "الذراع",
+    )
+)  # fmt: skip
+
+
 def _told_to(toks: Sequence[Tok], hit: Hit[_ActorEntry]) -> bool:
-    """The name carries the preposition لـ ("لعنب بلدي", "لـ“رويترز”")."""
-    if hit.skip and toks[hit.first].norm[hit.skip - 1] == "ل":
-        return True
-    return hit.first > 0 and toks[hit.first - 1].norm == "ل" and toks[hit.first].joined
+    """The name carries the preposition لـ ("لعنب بلدي", "لـ“رويترز”", "لوكالة رويترز")."""
+    first = hit.first
+    before = toks[first - 1].norm if first > 0 else ""
+    if hit.skip and toks[first].norm[hit.skip - 1] == "ل":
+        return before not in _NOT_RECIPIENT_BEFORE
+    if first > 0 and before == "ل" and toks[first].joined:
+        return not (first > 1 and toks[first - 2].norm in _NOT_RECIPIENT_BEFORE)
+    return first > 0 and before[:1] == "ل" and before[1:] in _OUTLET_NOUNS
 
 
 def _arabic_subject(
@@ -1200,6 +1287,11 @@ def _arabic_subject_phrase(
             words and any(c in ",،(" for c in text[words[-1].end : tok.start])
         ):
             break
+        if words and tok.norm in _TIME_WORDS:
+            # "قالت قوات الأسايش في بيان إنها": the name ends before "في بيان" / "أمس"
+            while words and words[-1].norm in _FUNCTION:
+                words.pop()
+            break
         words.append(tok)
     if not 1 <= len(words) <= 7 or not is_arabic(words[0].norm):
         return None
@@ -1282,6 +1374,13 @@ def _english_subject(
             if _EN_APPOSITIVE.fullmatch(text, other.end, verb_start):
                 chosen = other
                 break
+        if len(before) > 1 and chosen is before[-1]:
+            # "Charles Lister of the Middle East Institute wrote": the person, not the employer.
+            person = before[-2]
+            if _EN_OF_EMPLOYER.fullmatch(text, person.end, chosen.start) and re.fullmatch(
+                r"[\s,]*", text[chosen.end : verb_start]
+            ):
+                chosen = person
         claimant = _mention(text, chosen)
         if name_before is not None and name_before.end(1) > chosen.end and not anonymous:
             # "A lawyer for the detainees, Omar Kassab, told AFP" / "Analyst Samir Haddad said"
@@ -1297,8 +1396,17 @@ def _english_subject(
             h for k, h in enumerate(hits)
             if verb_end_tok < h.first <= verb_end_tok + 3 and k not in relay_idx
         ]  # fmt: skip
+        inverted = _EN_NAME_AFTER.match(text, verb_end) if verb_end_tok == verb_idx else None
         if after:
             claimant = _mention(text, after[0])
+        elif (
+            inverted is not None
+            and not anonymous
+            and not set(inverted.group(1).split()) & (_EN_CALENDAR | _EN_NAME_STOP)
+        ):
+            # '"...," said Karim Fares, a security analyst': the speaker after the verb.
+            name = inverted.group(1)
+            claimant = Mention(None, name, name, inverted.start(1), inverted.end(1))
         elif not anonymous:
             m = _EN_NAME_BEFORE.search(text, 0, verb_start)
             if m and m.group(1).split()[0] not in _EN_NAME_STOP and not _inside(quotes, m.start(1)):

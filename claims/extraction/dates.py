@@ -357,6 +357,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
         r"|last\s+year)"
         r"|(?P<thisyear>(?:هذا\s+العام|هذه\s+السنه|العام\s+(?:الجاري|الحالي)"
         r"|السنه\s+(?:الجاريه|الحاليه))|(?:earlier\s+)?this\s+year)"
+        r"|(?P<sincestart>[وف]?(?:منذ|since)\s+(?:the\s+)?(?:بدايه|مطلع|اول|start|beginning)"
+        r"\s+(?:of\s+)?(?:this\s+|the\s+|هذا\s+)?(?P<unit>الشهر|العام|السنه|month|year)"
+        r"(?:\s+(?:الجاري|الحالي|الجاريه|الحاليه))?(?!\s+(?:الماضي|المنصرم|الفايت|السابق)))"
         r"|(?P<twodays>[وف]?(?:قبل|منذ)\s+يومين)"
         r"|(?P<nago>(?:[وف]?(?:قبل|منذ)\s+(?P<n1>\d{1,2})\s+(?P<u1>ايام|يوما|يوم|اسابيع|اسبوع))"
         r"|(?P<n2>\d{1,2}|a|one|two|three|four|five|six|seven)\s+(?P<u2>days?|weeks?)\s+ago)"
@@ -381,7 +384,7 @@ _TODAY_NOT_AFTER = re.compile(
     r"\s+(?:التالي|نفسه|ذاته|السابق|الاول|الثاني|الثالث|الاخير|الذي|الوطني|العالمي|عينه)(?!\w)"
 )
 _CUE_COMMA_BEFORE = re.compile(r"[،,]\s*$")
-_CUE_COMMA_AFTER = re.compile(r"^\s*[،,]")
+_CUE_COMMA_AFTER = re.compile(r"^\s*(?:[،,.!؟]|$)")  # "، الإثنين،" or "، الإثنين."
 
 
 # --------------------------------------------------------------------------------------------
@@ -622,6 +625,11 @@ def _relative(m: re.Match[str], folded: str, published: date) -> _Resolved:
         return date(published.year - 1, 1, 1), date(published.year - 1, 12, 31), "relative"
     if g["thisyear"]:
         return date(published.year, 1, 1), published, "relative"
+    if g["sincestart"]:
+        # "منذ بداية الشهر", "since the start of the year": from its first day to publication
+        if g["unit"] in ("الشهر", "month"):
+            return published.replace(day=1), published, "range"
+        return date(published.year, 1, 1), published, "range"
     if g["twodays"]:
         day = published - timedelta(days=2)
         return day, day, "relative"
@@ -750,8 +758,8 @@ _REPORTING_VERB = re.compile(
 )
 # What opens the reported content: أن / إن / بأن / عن / that / a colon.
 _COMPLEMENTISER = re.compile(
-    r"(?<!\w)(?:[بل]?ان(?:ه|ها|هم)?|عن|that)(?!\w)|:",
-)
+    r"(?<!\w)(?:[بل]?ان(?:ه|ها|هم)?|(?<!الكشف )(?<!الافصاح )عن|that)(?!\w)|:",
+)  # "فضّل عدم الكشف عن اسمه": that عن belongs to the masdar, not to the reporting verb
 _WORD = re.compile(r"\w+")
 _STATED_MAX_WORDS_AFTER = 8
 _STATED_MAX_WORDS_BEFORE = 3
@@ -759,6 +767,9 @@ _STATED_MAX_WORDS_BEFORE = 3
 # responsibility for "); not a comma straight after the verb (", the ministry announced, in ...").
 _CONTENT_OPENED = re.compile(r"\w\W*(?:[,،:]|(?<!\w)for)\W*$")
 _STATED_MAX_WORDS_AFTER_COMPLEMENTISER = 20
+_PARENTHESIS_CLOSE = re.compile(r"\s*[،,]\s*")
+# "last Tuesday's raid", "Sunday’s attack": a possessive date describes the event.
+_POSSESSIVE = re.compile(r"['’]s(?!\w)")
 
 
 def propose_dates(
@@ -799,6 +810,15 @@ def propose_dates(
         # for ..." (a bare "said on Monday it had ..." leaves the date to the verb).
         if content <= verb[1] or not _CONTENT_OPENED.search(folded, verb[1], content):
             content = None
+        else:
+            # "أعلنت الوزارة، أمس، القبض على": a date set off by commas right where the content
+            # would open is a parenthesis of the attribution; the content opens after it.
+            for span in spans:
+                s_start = _folded_index(f2o, span.start_offset)
+                s_end = _folded_index(f2o, span.end_offset)
+                if s_start == content and _PARENTHESIS_CLOSE.match(folded, s_end):
+                    content = _PARENTHESIS_CLOSE.match(folded, s_end).end()  # type: ignore[union-attr]
+                    break
     stated: DateSpan | None = None
     if verb is not None:
         stated = _stated_span(spans, folded, f2o, verb, content)
@@ -832,6 +852,8 @@ def _stated_span(
     for span in spans:
         start = _folded_index(f2o, span.start_offset)
         end = _folded_index(f2o, span.end_offset)
+        if _POSSESSIVE.match(folded, end):
+            continue
         if (
             verb_end <= start
             and end <= limit

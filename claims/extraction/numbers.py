@@ -215,6 +215,10 @@ _EVENT_BEFORE: dict[str, tuple[str, ...]] = {
         "deaths of",
         "death of",
         "killing of",
+        # the recovered dead: "انتشال جثث أربعة أشخاص", "the bodies of eleven people"
+        "جثث",
+        "جثامين",
+        "bodies of",
     ),
     "wounded": (
         "إصابة",
@@ -287,6 +291,13 @@ _EVENT_AFTER.update(
 # Words that may come between a counted noun and its outcome: "من القوات الحكومية قتلوا",
 # "members of a single family, among them six children, were killed".
 _OF = frozenset({"من", "of"})
+# What may open a short phrase between a counted noun and its outcome: "17 fighters from both
+# sides were killed", "40 people suspected of smuggling weapons had been arrested".
+_PHRASE_OPENERS = _OF | frozenset(
+    {"from", "suspected", "accused", "believed", "linked", "affiliated", "loyal", "belonging"}
+)
+# Determiners between an outcome verb and its count: "arrested its five members".
+_DETERMINERS = frozenset({"its", "their", "his", "her", "the", "all"})
 _PREPOSITIONS = frozenset(
     normalise(w) for w in ("في", "على", "إلى", "الى", "عن", "مع", "قرب", "داخل", "بين", "خلال")
 )
@@ -299,6 +310,7 @@ _CONTAINERS = frozenset(
     for w in ("خلية", "خلايا", "مجموعة", "مجموعات", "cell", "cells", "group", "groups", "team")
 )
 _AUXILIARIES = frozenset({"were", "was", "are", "is", "have", "has", "had", "been", "being"})
+_ADVERB = re.compile(r"[a-z]{3,}ly")
 _AUXILIARIES |= frozenset({"reportedly", "also", "later", "allegedly"})
 _AUXILIARIES |= frozenset({"lightly", "slightly", "seriously", "critically", "badly", "fatally"})
 _AUXILIARIES |= frozenset({"آخرون", "اخرون", "آخرين", "اخرين"})
@@ -1079,6 +1091,8 @@ class _Finder:
         best: tuple[str, int, int] = ("", j, -1)
         for m in range(k, min(k + 5, n)):
             word = words[m]
+            if word == "-" and m + 1 < n and self.ends[m - 1] == self.starts[m]:
+                continue  # "pro-government fighters": a hyphenated modifier
             if not word[0].isalpha() or word in _EN_STOP:
                 break
             item = _ITEM_OF.get(word)
@@ -1102,6 +1116,8 @@ class _Finder:
 
     def event_before(self, start: int) -> str | None:
         found = _match_before(self.words, start, _EVENT_INDEX)
+        if found is None and start >= 2 and self.words[start - 1] in _DETERMINERS:
+            found = _match_before(self.words, start - 1, _EVENT_INDEX)  # "arrested its five"
         if found is None and start >= 2 and self.words[start - 1] in _OF:
             # "ألقت القبض على خلية من سبعة عناصر", "arrested a cell of seven members"
             at = start - 2
@@ -1132,10 +1148,10 @@ class _Finder:
                 m = close + 1
                 phrase = 0
                 continue
-            if word in _OF and m == k:
+            if word in _PHRASE_OPENERS and m == k:
                 phrase = 4
-            elif word in _AUXILIARIES:
-                pass
+            elif word in _AUXILIARIES or _ADVERB.fullmatch(word):
+                pass  # "were arbitrarily arrested"
             elif phrase > 0 and word[0].isalpha() and parse_number(word) is None:
                 phrase -= 1
             else:
@@ -1269,8 +1285,14 @@ class _Finder:
                 prefix = 0
             else:
                 return j
-        if exact == 1 and words[k] in _ONE_WORDS and (not item or words[j : j + 1] == ["of"]):
-            return j  # "one of the soldiers" is not a count
+        # "one of the soldiers" is not a count; "killed two and captured one" counts one.
+        if (
+            exact == 1
+            and words[k] in _ONE_WORDS
+            and (item or words[j : j + 1] == ["of"] or self.event_before(k) is None)
+            and (not item or words[j : j + 1] == ["of"])
+        ):
+            return j
         if exact is not None and self.year_like(k, exact):
             # "عام 2014", "في 2019", "in 2019": a year unless it counts something or is qualified
             prev = words[k - 1] if k > 0 else ""

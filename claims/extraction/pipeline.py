@@ -3,6 +3,7 @@ numbers, dates and places in it. Pure: the caller brings the actor and place ind
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -56,13 +57,17 @@ _CONTINUATION_VERBS = frozenset(
 )
 
 
+def _continuation_verb(verb: str) -> bool:
+    folded = normalise(verb)
+    folded = folded[1:] if folded[:1] in "وف" and folded[1:] in _CONTINUATION_VERBS else folded
+    return folded in _CONTINUATION_VERBS
+
+
 def _continues(attribution: Attribution, previous: Mention | None, last: ClaimProposal) -> bool:
     """The sentence goes on with the previous claimant's statement."""
     if previous is not None and attribution.claimant is previous:
         return True
-    verb = normalise(attribution.verb)
-    verb = verb[1:] if verb[:1] in "وف" and verb[1:] in _CONTINUATION_VERBS else verb
-    return verb in _CONTINUATION_VERBS and attribution.anonymous and last.anonymous
+    return _continuation_verb(attribution.verb) and attribution.anonymous and last.anonymous
 
 
 def _place_ids(
@@ -117,6 +122,17 @@ def propose_claims(
             continue
         via_names = tuple(r.source.name for r in attribution.relays)
         via_ids = tuple(r.source.actor_id for r in attribution.relays)
+        anonymous = attribution.anonymous
+        if (
+            attribution.claimant is None
+            and not anonymous
+            and proposals
+            and proposals[-1].anonymous
+            and _continuation_verb(attribution.verb)
+        ):
+            # "Two residents told AP ... They added that ...": the unnamed source goes on.
+            anonymous = True
+            attribution = dataclasses.replace(attribution, anonymous=True)
         if not via_names and proposals and _continues(attribution, previous, proposals[-1]):
             # "وأضاف المصدر أن ..." / "He added ...": the same speaker through the same relays.
             via_names, via_ids = proposals[-1].via_names, proposals[-1].via_actor_ids
@@ -140,7 +156,7 @@ def propose_claims(
                 quote=sentence.text,
                 claimant_name=claimant.name if claimant else "",
                 claimant_actor_id=claimant.actor_id if claimant else None,
-                anonymous=attribution.anonymous,
+                anonymous=anonymous,
                 verb=attribution.verb,
                 stance=attribution.stance,
                 via_names=via_names,

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claims.extraction.arabic import normalise
-from claims.extraction.attribution import NameTrie, Tok, tokenise
+from claims.extraction.attribution import NameTrie, Tok, is_arabic, tokenise
 
 __all__ = ["PlaceIndex", "PlaceMatch", "PlaceName"]
 
@@ -77,15 +77,62 @@ def _bare(word: str) -> str:
     return word
 
 
+# "الريف الشرقي لدير الزور", "the eastern countryside of Deir ez-Zor": the region word comes
+# before the name, with a direction and لـ / "of" in between.
+_REGION_NOUNS = _fold_set("ريف", "الريف", "بادية", "البادية", "countryside", "province")
+_DIRECTION_ADJECTIVES = _fold_set(
+    "الشرقي", "الغربي", "الشمالي", "الجنوبي", "الشرقية", "الغربية", "الشمالية", "الجنوبية",
+    "eastern", "western", "northern", "southern",
+)  # fmt: skip
+
+
 class PlaceIndex:
     def __init__(self, places: Sequence[PlaceName]) -> None:
         self._trie: NameTrie[int] = NameTrie()
         self._region: dict[int, bool] = {}
+        # Region places by folded name, so that "Hasakah countryside" finds the governorate
+        # registered as "Al-Hasakah" when the bare name belongs to the town only.
+        self._regions_by_key: dict[tuple[str, ...], list[int]] = {}
+        # Arabic names also registered with the article ("رقة" and "الرقة"): the bare form is a
+        # common word behind a clitic ("فرقه" is "his teams", not "ف" + "رقة").
+        keys_of: dict[int, set[tuple[str, ...]]] = {}
         for place in places:
             self._region[place.place_id] = place.region
             for name in place.names:
                 if name.strip():
                     self._trie.add(name, place.place_id)
+                    key = NameTrie.key(name)
+                    keys_of.setdefault(place.place_id, set()).add(key)
+                    if place.region and key:
+                        self._regions_by_key.setdefault(key, []).append(place.place_id)
+        self._article_dropped: set[tuple[str, ...]] = set()
+        for keys in keys_of.values():
+            for key in keys:
+                if len(key) == 1 and key[0].startswith("ال") and (key[0][2:],) in keys:
+                    self._article_dropped.add((key[0][2:],))
+
+    def _region_variant(self, toks: Sequence[Tok], first: int, last: int, skip: int) -> int | None:
+        """A region named with the article the text left out ("Hasakah" -> "Al-Hasakah")."""
+        key = (toks[first].norm[skip:], *(t.norm for t in toks[first + 1 : last + 1]))
+        if is_arabic(key[0]):
+            variant = None if key[0].startswith("ال") else ("ال" + key[0], *key[1:])
+        else:
+            variant = None if key[0] == "al" else ("al", *key)
+        found = self._regions_by_key.get(variant) if variant else None
+        return found[0] if found else None
+
+    def _region_before(self, toks: Sequence[Tok], first: int) -> bool:
+        """ "الريف الشرقي لدير الزور", "the eastern countryside of Deir ez-Zor"."""
+        i = first - 1
+        if i >= 0 and toks[i].norm == "of":
+            i -= 1
+        elif not (toks[first].norm[:1] == "ل" or (i >= 0 and toks[i].norm == "ل")):
+            return False
+        elif i >= 0 and toks[i].norm == "ل":
+            i -= 1
+        while i >= 0 and toks[i].norm in _DIRECTION_ADJECTIVES:
+            i -= 1
+        return i >= 0 and toks[i].norm in _REGION_NOUNS
 
     def _preceded(self, toks: Sequence[Tok], i: int, words: frozenset[str]) -> bool:
         return i > 0 and (toks[i - 1].norm in words or _bare(toks[i - 1].norm) in words)
@@ -102,6 +149,17 @@ class PlaceIndex:
         def accept(place_id: int, first: int, last: int, skip: int) -> bool:
             if skip and toks[first].norm in NOT_PLACE_WORDS:
                 return False
+            if skip and first == last and (toks[first].norm[skip:],) in self._article_dropped:
+                return False
+            # English place names are capitalised: "was" is not the "Was" of an alias, but
+            # "al-Bab", "ez-Zor", "the White House" keep their lower-case article.
+            initial = text[toks[first].start : toks[first].start + 1]
+            if (
+                not is_arabic(toks[first].norm)
+                and not (initial.isupper() or initial.isdigit())
+                and (toks[first].norm not in ("al", "the") or first == last)
+            ):
+                return False
             name = "".join(t.norm for t in toks[first : last + 1])[skip:]
             if last == first and name in COMMON_WORD_NAMES:
                 return self._preceded(toks, first, _SETTLEMENT)
@@ -113,13 +171,16 @@ class PlaceIndex:
             place_id = hit.payload
             # All places sharing this exact name: choose town or region by context.
             same = hit.alternatives
+            want_region = (
+                self._preceded(toks, hit.first, _REGION_BEFORE)
+                or (hit.last + 1 < len(toks) and toks[hit.last + 1].norm in _REGION_AFTER)
+                or self._coordinated_regions(toks, hit.last)
+                or self._region_before(toks, hit.first)
+            )
             if len(same) > 1:
-                want_region = (
-                    self._preceded(toks, hit.first, _REGION_BEFORE)
-                    or (hit.last + 1 < len(toks) and toks[hit.last + 1].norm in _REGION_AFTER)
-                    or self._coordinated_regions(toks, hit.last)
-                )
                 ranked = [p for p in same if self._region.get(p, False) == want_region]
                 place_id = (ranked or same)[0]
+            if want_region and not self._region.get(place_id, False):
+                place_id = self._region_variant(toks, hit.first, hit.last, hit.skip) or place_id
             out.append(PlaceMatch(place_id, text[hit.start : hit.end], hit.start, hit.end))
         return out
