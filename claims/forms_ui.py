@@ -13,15 +13,25 @@ from django.utils.translation import gettext_lazy as _
 from claims import proposals, ui_selectors
 from claims.models import Actor, Claim, Event, Place
 from claims.templatetags.claims_ui import choices
-from claims.widgets import QuickSelect, QuickSelectMultiple, RowModelChoiceField
+from claims.widgets import (
+    QuickDateInput,
+    QuickHiddenInput,
+    QuickNumberInput,
+    QuickSelect,
+    QuickSelectMultiple,
+    QuickTextarea,
+    QuickTextInput,
+    QuickURLInput,
+    RowModelChoiceField,
+)
 
 ANY: list[tuple[str, Any]] = [("", _("Any"))]
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = QuickDateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _bidi_textarea(rows: int = 3) -> forms.Textarea:
+def _bidi_textarea(rows: int = 3) -> QuickTextarea:
     # Arabic and English are typed into the same boxes: each follows its own text's direction.
-    return forms.Textarea(attrs={"dir": "auto", "rows": rows})
+    return QuickTextarea(attrs={"dir": "auto", "rows": rows})
 
 
 class ClaimantChoiceField(RowModelChoiceField):
@@ -51,7 +61,7 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
-        widget=forms.TextInput(attrs={"dir": "auto", "type": "search"}),
+        widget=QuickTextInput(attrs={"dir": "auto", "type": "search"}),
     )
     flag_kind = forms.ChoiceField(
         label=_("Open flag"), required=False, choices=ANY + choices("flag_kind"), widget=QuickSelect
@@ -76,7 +86,7 @@ class QueueFilterForm(forms.Form):
         label=_("Event number"),
         required=False,
         queryset=Event.objects.all(),
-        widget=forms.NumberInput(attrs={"min": 1}),
+        widget=QuickNumberInput(attrs={"min": 1}),
     )
     place = PlaceChoiceField(
         label=_("Place (and places in it)"),
@@ -134,9 +144,9 @@ class VerdictForm(forms.Form):
     evidence_links = forms.CharField(
         label=_("Evidence links, one per line"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
+        widget=QuickTextarea(attrs={"rows": 3, "dir": "ltr"}),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=QuickHiddenInput)
 
     def links(self) -> list[str]:
         return [
@@ -147,7 +157,7 @@ class VerdictForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    review = forms.IntegerField(widget=forms.HiddenInput)
+    review = forms.IntegerField(widget=QuickHiddenInput)
 
 
 class DismissFlagForm(forms.Form):
@@ -168,7 +178,7 @@ class ClaimEditForm(forms.Form):
     event_start = forms.DateField(label=_("Event start"), required=False, widget=DATE_WIDGET)
     event_end = forms.DateField(label=_("Event end"), required=False, widget=DATE_WIDGET)
     reason = forms.CharField(label=_("Reason for the change"), widget=_bidi_textarea(2))
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=QuickHiddenInput)
 
     FIELDS = ("text_en", "text_ar", "stance", "stated_at", "event_start", "event_end")
 
@@ -199,7 +209,7 @@ def _url_field(label: Any) -> forms.URLField:
         max_length=2000,
         assume_scheme="https",
         validators=[HTTP_URL],
-        widget=forms.URLInput(attrs={"dir": "ltr", "inputmode": "url"}),
+        widget=QuickURLInput(attrs={"dir": "ltr", "inputmode": "url"}),
     )
 
 
@@ -210,7 +220,7 @@ class IngestForm(forms.Form):
         label=_("Text"),
         required=False,
         max_length=500_000,
-        widget=forms.Textarea(attrs={"dir": "auto", "rows": 10}),
+        widget=QuickTextarea(attrs={"dir": "auto", "rows": 10}),
     )
     url = _url_field(_("Address of this text (optional)"))
     fetch_url = _url_field(_("URL to fetch"))
@@ -218,7 +228,7 @@ class IngestForm(forms.Form):
         label=_("Publisher"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"dir": "auto"}),
+        widget=QuickTextInput(attrs={"dir": "auto"}),
     )
     published = forms.DateField(label=_("Published on"), required=False, widget=DATE_WIDGET)
     language = forms.ChoiceField(
@@ -263,7 +273,7 @@ class IngestForm(forms.Form):
 
 class QuantityForm(forms.Form):
     item = forms.CharField(
-        label=_("Item"), max_length=100, widget=forms.TextInput(attrs={"dir": "auto"})
+        label=_("Item"), max_length=100, widget=QuickTextInput(attrs={"dir": "auto"})
     )
     low = forms.IntegerField(label=_("Low"), min_value=0)
     high = forms.IntegerField(label=_("High (empty: open)"), min_value=0, required=False)
@@ -271,7 +281,7 @@ class QuantityForm(forms.Form):
         label=_("Qualifier as written"),
         max_length=60,
         required=False,
-        widget=forms.TextInput(attrs={"dir": "auto"}),
+        widget=QuickTextInput(attrs={"dir": "auto"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -291,7 +301,7 @@ class ProposalForm(forms.Form):
 
     SAVE, ACCEPT, REJECT = "save", "accept", "reject"
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=QuickHiddenInput)
     claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, widget=QuickSelect)
     stance = forms.ChoiceField(label=_("Stance"), choices=choices("stance"), widget=QuickSelect)
     stated_at = forms.DateField(label=_("Stated on"), required=False, widget=DATE_WIDGET)

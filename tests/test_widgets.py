@@ -140,3 +140,76 @@ def test_url_of_refuses_what_reverse_refuses():
         url_of(-1, "claims:claim")
     with pytest.raises(NoReverseMatch):
         url_of("a/b", "claims:actor")
+
+
+HOSTILE = '"><script>alert(1)</script> حمص \u202e&amp;'
+
+
+@pytest.mark.parametrize(
+    ("ours", "djangos"),
+    [
+        ("QuickTextInput", forms.TextInput),
+        ("QuickNumberInput", forms.NumberInput),
+        ("QuickDateInput", forms.DateInput),
+        ("QuickURLInput", forms.URLInput),
+        ("QuickHiddenInput", forms.HiddenInput),
+        ("QuickTextarea", forms.Textarea),
+    ],
+)
+@pytest.mark.parametrize("value", [None, "", HOSTILE, 42])
+def test_quick_inputs_write_exactly_what_djangos_templates_write(ours, djangos, value):
+    from claims import widgets
+
+    attrs = {"dir": "auto", "required": True, "disabled": False, "data-x": "<b>&"}
+    mine = getattr(widgets, ours)(attrs=attrs).render("field", value, attrs={"id": "id_field"})
+    theirs = djangos(attrs=attrs).render("field", value, attrs={"id": "id_field"})
+
+    assert mine == theirs
+
+
+QUEUE_ROW_TEMPLATE = """{% load i18n claims_ui %}{% for claim in claims %}
+{% with claim_url=claim.pk|url_of:"claims:claim" %}
+<tr class="queue-row" data-href="{{ claim_url }}">
+{% if bulk %}<td><input type="checkbox" name="claims" value="{{ claim.pk }}" id="select-{{ claim.pk }}"><label for="select-{{ claim.pk }}" class="visually-hidden">{% blocktranslate with id=claim.pk %}Select claim {{ id }}{% endblocktranslate %}</label></td>{% endif %}
+<td class="num">{{ claim.priority|floatformat:0 }}</td>
+<td><a class="claim-link" href="{{ claim_url }}"><span dir="auto">{{ claim.text|truncatechars:140 }}</span></a></td>
+<td><a href="{{ claim.claimant.slug|url_of:"claims:actor" }}"><bdi>{{ claim.claimant.name }}</bdi></a></td>
+<td>{{ claim.stated_at|date:"Y-m-d"|default:"—" }}</td>
+<td>{{ claim.state|label:"state" }}</td>
+<td>{{ claim.verdict|label:"verdict" }}</td>
+<td>{% flag_badges claim.flag_badges %}</td>
+<td>{{ claim.assigned_to.username|default:"—" }}</td>
+</tr>
+{% endwith %}{% endfor %}"""
+
+
+def _cells(html: str) -> list[str]:
+    return [line.strip() for line in re.split(r"(?=<t[dr])|\n", html) if line.strip()]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("bulk", [True, False])
+def test_queue_rows_written_in_python_match_the_template_loop_they_replace(
+    seeded, role_users, language, bulk
+):
+    from django.core.paginator import Paginator
+    from django.template import engines
+    from django.utils import translation
+
+    from claims.models import Claim
+    from claims.templatetags.claims_ui import queue_rows
+    from claims.ui_selectors import with_flag_badges
+
+    hostile = ClaimFactory(text=HOSTILE * 8, assigned_to=role_users["editor"])
+    hostile.claimant.name = HOSTILE
+    hostile.claimant.save()
+    claims = Claim.objects.select_related("claimant", "assigned_to").order_by("pk")
+    page = with_flag_badges(Paginator(claims, 50).page(1))
+    with translation.override(language):
+        template = engines["django"].from_string(QUEUE_ROW_TEMPLATE)
+        expected = template.render({"claims": page.object_list, "bulk": bulk})
+        written = queue_rows(page.object_list, bulk)
+
+    assert _cells(written) == _cells(expected)
+    assert "<script>" not in written
