@@ -1,7 +1,7 @@
 """Score the claim extractor against the hand-annotated gold set in tests/data/extraction/.
 
     .venv/bin/python bench/extraction_eval.py [--repeat 20] [--no-write]
-        [--gold tests/data/extraction/heldout.jsonl] [--misses]
+        [--gold tests/data/extraction/heldout.jsonl] [--misses] [--actors product]
 
 Prints precision, recall and F1 per field and the throughput on ~800-word articles, and writes
 them to the "## Extraction" section of bench/RESULTS.md. Pure: no Django settings, no database.
@@ -9,6 +9,13 @@ them to the "## Extraction" section of bench/RESULTS.md. Pure: no Django setting
 such a run only prints, it never touches RESULTS.md. Throughput is always measured on the
 default gold texts, so runs stay comparable. `--misses` also lists every value that is not a
 true positive: record id, field, expected (gold) and got (proposed).
+
+`--actors product` gives the extractor the actors the product really ships (what `load_seeds`
+loads: seeds/actor_directory.json plus the actors of seeds/seed_case.json, each with its name,
+name_ar and aliases) instead of tests/data/extraction/actors.json. Gold claimants and via names
+(canonical names of actors.json, or names as written) are then mapped to the product actor whose
+normalised name or alias they equal; a name no product actor carries stays a new name (scored by
+the containment rule below). Such a run never writes RESULTS.md.
 
 Alignment. Within one record, gold and proposed claims are paired first by claimant (same
 normalised canonical name, or both anonymous; the k-th gold claim of a claimant with the k-th
@@ -48,6 +55,7 @@ from claims.extraction.arabic import normalise  # noqa: E402
 DATA = ROOT / "tests" / "data" / "extraction"
 GOLD_PATH = DATA / "gold.jsonl"
 ACTORS_PATH = DATA / "actors.json"
+PRODUCT_ACTOR_PATHS = (ROOT / "seeds" / "actor_directory.json", ROOT / "seeds" / "seed_case.json")
 SUPPLEMENT_PATH = ROOT / "seeds" / "places_supplement.json"
 RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Extraction (bench/extraction_eval.py)"
@@ -90,6 +98,34 @@ def load_actors(path: Path = ACTORS_PATH) -> list[dict[str, Any]]:
     return actors
 
 
+def load_product_actors(
+    paths: Sequence[Path] = PRODUCT_ACTOR_PATHS,
+) -> list[dict[str, Any]]:
+    """The actors `load_seeds` ships, as `{"name", "aliases"}` (name_ar first among the aliases)."""
+    actors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for actor in data["actors"]:
+            key = actor.get("slug") or actor["name"]
+            if key in seen:
+                continue
+            seen.add(key)
+            aliases = [a for a in (actor.get("name_ar"), *actor.get("aliases", ())) if a]
+            actors.append({"name": actor["name"], "aliases": aliases})
+    return actors
+
+
+def alias_map(actors: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Normalised name or alias -> normalised canonical name (the first actor wins a clash)."""
+    mapping: dict[str, str] = {}
+    for actor in actors:
+        canonical = normalise(actor["name"])
+        for name in (actor["name"], *actor["aliases"]):
+            mapping.setdefault(normalise(name), canonical)
+    return mapping
+
+
 def parse_date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -125,14 +161,22 @@ def _window(start: dt.date | None, end: dt.date | None) -> tuple[dt.date | None,
     return None if start is None and end is None else (start, end)
 
 
-def gold_claim(claim: dict[str, Any], known_names: set[str]) -> Scored:
-    claimant = ANONYMOUS if claim["anonymous"] else normalise(claim["claimant"] or "")
+def gold_claim(
+    claim: dict[str, Any], known_names: set[str], aliases: dict[str, str] | None = None
+) -> Scored:
+    """`aliases` (normalised alias -> canonical) maps gold names onto another actor list."""
+
+    def name(value: str) -> str:
+        folded = normalise(value)
+        return aliases.get(folded, folded) if aliases is not None else folded
+
+    claimant = ANONYMOUS if claim["anonymous"] else name(claim["claimant"] or "")
     return Scored(
         claimant=claimant,
         known=claimant in known_names,
         verb=fold_verb(claim["verb"] or ""),
         stance=claim["stance"] or "",
-        via=frozenset(normalise(v) for v in claim["via"]),
+        via=frozenset(name(v) for v in claim["via"]),
         quantities=frozenset((q["item"], q["low"], q["high"]) for q in claim["quantities"]),
         stated_at=parse_date(claim["stated_at"]),
         event_window=_window(parse_date(claim["event_start"]), parse_date(claim["event_end"])),  # type: ignore[arg-type]
@@ -270,11 +314,12 @@ def score(
     proposals_by_record: Sequence[Sequence[Any]],
     actor_names: Sequence[str],
     place_refs: Sequence[str],
+    aliases: dict[str, str] | None = None,
 ) -> dict[str, Count]:
     known = {normalise(n) for n in actor_names}
     totals = {name: Count() for name in FIELDS}
     for record, proposals in zip(gold_records, proposals_by_record, strict=True):
-        gold = [gold_claim(c, known) for c in record["claims"]]
+        gold = [gold_claim(c, known, aliases) for c in record["claims"]]
         proposed = [proposed_claim(p, actor_names, place_refs, known) for p in proposals]
         for g, p in align(gold, proposed):
             for name, count in count_pair(g, p).items():
@@ -291,14 +336,16 @@ class Setup:
     places: Any  # PlaceIndex
     actor_names: list[str]
     place_refs: list[str]
+    aliases: dict[str, str] | None = None  # set when the actors are not those of actors.json
 
 
-def build_setup() -> Setup:
+def build_setup(actor_set: str = "gold") -> Setup:
+    """`actor_set`: "gold" (tests/data/extraction/actors.json) or "product" (the seeds)."""
     from claims.extraction.attribution import ActorIndex, ActorName
     from claims.extraction.places import PlaceIndex, PlaceName
     from claims.gazetteer import build_gazetteer
 
-    actors = load_actors()
+    actors = load_actors() if actor_set == "gold" else load_product_actors()
     actor_index = ActorIndex(
         [
             ActorName(actor_id=i, name=a["name"], aliases=(a["name"], *a["aliases"]))
@@ -319,6 +366,7 @@ def build_setup() -> Setup:
         places=PlaceIndex(place_names),
         actor_names=[a["name"] for a in actors],
         place_refs=[r.ref for r in records],
+        aliases=None if actor_set == "gold" else alias_map(actors),
     )
 
 
@@ -342,7 +390,9 @@ def run_extractor(records: Sequence[dict[str, Any]], setup: Setup) -> list[list[
 def evaluate(setup: Setup | None = None, path: Path = GOLD_PATH) -> dict[str, Count]:
     setup = setup or build_setup()
     gold = load_gold(path)
-    return score(gold, run_extractor(gold, setup), setup.actor_names, setup.place_refs)
+    return score(
+        gold, run_extractor(gold, setup), setup.actor_names, setup.place_refs, setup.aliases
+    )
 
 
 _SINGLE_FIELDS = ("claimant", "verb", "stance", "stated_at", "event_window")
@@ -356,7 +406,7 @@ def misses(setup: Setup, path: Path = GOLD_PATH) -> list[tuple[str, str, object,
     empty = Scored("", False, "", "", frozenset(), frozenset(), None, None, frozenset())
     rows: list[tuple[str, str, object, object]] = []
     for record, proposals in zip(gold, run_extractor(gold, setup), strict=True):
-        gold_claims = [gold_claim(c, known) for c in record["claims"]]
+        gold_claims = [gold_claim(c, known, setup.aliases) for c in record["claims"]]
         proposed = [
             proposed_claim(p, setup.actor_names, setup.place_refs, known) for p in proposals
         ]
@@ -422,7 +472,11 @@ def throughput(setup: Setup, repeat: int) -> dict[str, float]:
 
 
 def report(
-    totals: dict[str, Count], rates: dict[str, float] | None, repeat: int, path: Path = GOLD_PATH
+    totals: dict[str, Count],
+    rates: dict[str, float] | None,
+    repeat: int,
+    path: Path = GOLD_PATH,
+    actor_set: str = "gold",
 ) -> str:
     gold = load_gold(path)
     claims = sum(len(r["claims"]) for r in gold)
@@ -432,7 +486,8 @@ def report(
         SECTION,
         "",
         f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}: {len(gold)} {label} records "
-        f"({ar} Arabic, {len(gold) - ar} English), {claims} {label} claims.",
+        f"({ar} Arabic, {len(gold) - ar} English), {claims} {label} claims"
+        + (", product actors (seeds)." if actor_set == "product" else "."),
         "",
         "| field | precision | recall | F1 | target | |",
         "|---|---|---|---|---|---|",
@@ -479,13 +534,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="annotated set to score (default: the gold set); another set never writes",
     )
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument(
+        "--actors",
+        choices=("gold", "product"),
+        default="gold",
+        help="actors given to the extractor: tests/data/extraction/actors.json (default) or "
+        "those load_seeds ships (seeds/actor_directory.json + seed_case.json); never writes",
+    )
     args = parser.parse_args(argv)
     path = args.gold.resolve()
-    default = path == GOLD_PATH.resolve()
-    setup = build_setup()
+    default = path == GOLD_PATH.resolve() and args.actors == "gold"
+    setup = build_setup(args.actors)
     totals = evaluate(setup, path)
     rates = throughput(setup, args.repeat)
-    section = report(totals, rates, args.repeat, GOLD_PATH if default else path)
+    section = report(
+        totals, rates, args.repeat, GOLD_PATH if path == GOLD_PATH.resolve() else path, args.actors
+    )
     print(section)
     if args.misses:
         for record_id, field, expected, got in misses(setup, path):

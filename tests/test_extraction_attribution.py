@@ -556,3 +556,68 @@ def test_initials_with_dots_do_not_break_an_actor_name() -> None:
 def test_a_country_possessive_matches_the_demonym_alias() -> None:
     att = held("Syria's Interior Ministry on Wednesday denied the reports.")
     assert claimant_id(att) == 6 and att.stance == "denies"
+
+
+# --- general rules found by the second blind set ------------------------------------------------
+
+_B2_ACTORS = ActorIndex(
+    [
+        ActorName(1, "Syrian Ministry of Interior", ("Ministry of Interior", "وزارة الداخلية")),
+        ActorName(2, "SANA", ("Syrian Arab News Agency", "سانا")),
+        ActorName(3, "Islamic State (ISIS)", ("Islamic State", "ISIS")),
+        ActorName(4, "Syrian Civil Defence", ("White Helmets",)),
+        ActorName(5, "وكالة الأناضول", ("وكالة الأناضول",)),
+        ActorName(6, "al-Naba", ("al-Naba",)),
+    ]
+)
+
+
+def _b2(text: str, previous: Mention | None = None) -> Attribution:
+    found = find_attribution(
+        Sentence(text, 0, len(text)), actors=_B2_ACTORS, previous_claimant=previous
+    )
+    assert found is not None
+    return found
+
+
+def test_interior_ministry_is_the_ministry_of_interior_in_either_word_order() -> None:
+    found = _b2("A spokesman for the Interior Ministry said 17 members were arrested.")
+    assert found.claimant is not None and found.claimant.actor_id == 1
+
+
+def test_an_outlet_description_between_told_and_its_name_does_not_break_the_relay() -> None:
+    found = _b2("A spokesman for the Interior Ministry told state news agency SANA that 17 fled.")
+    assert [r.source.actor_id for r in found.relays] == [2]
+
+
+def test_a_trailing_speaker_after_the_reported_clause_is_the_claimant() -> None:
+    found = _b2("U.S. forces killed five Islamic State militants on Thursday, the Pentagon said.")
+    assert found.claimant is not None and found.claimant.name == "Pentagon"
+
+
+def test_a_trailing_body_noun_refers_to_the_previous_claimant() -> None:
+    previous = Mention(9, "Syrian Observatory for Human Rights", "SOHR", 0, 4)
+    found = _b2("The fighting began on Wednesday, the monitor said, and displaced 2,000.", previous)
+    assert found.claimant is previous
+
+
+def test_a_named_person_with_an_appositive_title_at_a_known_body_is_the_claimant() -> None:
+    found = _b2("Rami Haddadin, a regional director of the Syrian Civil Defence, said nine died.")
+    assert found.claimant is not None and found.claimant.name == "Rami Haddadin"
+
+
+def test_a_new_body_with_connectors_in_its_name_is_proposed_whole() -> None:
+    found = _b2("The Office for the Displaced in Idlib said 12,500 people had arrived.")
+    assert found.claimant is not None
+    assert found.claimant.name == "Office for the Displaced in Idlib"
+
+
+def test_naqalathu_after_a_statement_is_a_relay_cue() -> None:
+    found = _b2("قالت وزارة الداخلية، في بيان نقلته وكالة الأناضول، إن قواتها قتلت 19 مسلحاً.")
+    assert [r.source.actor_id for r in found.relays] == [5]
+
+
+def test_isis_saying_its_fighters_carried_out_operations_claims_responsibility() -> None:
+    found = _b2("In its weekly al-Naba newsletter, Islamic State said its fighters carried out "
+                "8 operations.")  # fmt: skip
+    assert found.stance == "claims_responsibility"

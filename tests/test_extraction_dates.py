@@ -377,3 +377,38 @@ def test_since_the_start_of_the_month_or_year_runs_to_publication() -> None:
 def test_a_weekday_after_a_comma_at_the_end_of_the_sentence_is_a_date() -> None:
     text = "أصيب ٣ مدنيين في مدينة حلب، الإثنين."
     assert window(text, published=date(2025, 12, 17)) == ("2025-12-15", "2025-12-15", "relative")
+
+
+# --- general rules found by the second blind set ------------------------------------------------
+
+
+def test_a_month_glossed_in_the_other_series_keeps_its_day() -> None:
+    span = only("في ١٢ كانون الأول/ديسمبر الجاري", published=date(2025, 12, 15))
+    assert (span.start, span.end) == (date(2025, 12, 12), date(2025, 12, 12))
+
+
+def test_since_the_start_of_a_named_month_runs_to_publication() -> None:
+    span = only("40 attacks since the start of January", "en", published=date(2026, 2, 3))
+    assert (span.start, span.end) == (date(2026, 1, 1), date(2026, 2, 3))
+
+
+def test_a_date_closing_the_reported_clause_before_a_trailing_speaker_dates_the_event() -> None:
+    sentence = "U.S. forces killed five militants in a raid on Thursday, the Pentagon said."
+    verb = sentence.index("said")
+    dates = propose_dates(
+        sentence,
+        published=date(2026, 1, 17),
+        language="en",
+        reporting_verb_span=(verb, verb + 4),
+    )
+    assert dates.stated_at is None
+    assert (dates.event_start, dates.event_end) == (date(2026, 1, 15), date(2026, 1, 15))
+
+
+def test_a_date_opening_the_sentence_before_the_verb_is_still_the_statement_date() -> None:
+    sentence = "On Monday, the ministry said five were killed."
+    verb = sentence.index("said")
+    dates = propose_dates(
+        sentence, published=date(2026, 1, 14), language="en", reporting_verb_span=(verb, verb + 4)
+    )
+    assert dates.stated_at == date(2026, 1, 12)

@@ -223,3 +223,53 @@ def test_extractor_does_not_fall_below_the_f1_it_has_reached_on_the_heldout_set(
     report = {name: round(totals[name].f1, 3) for name in ev.FIELDS}
     for name, floor in HELDOUT_REACHED.items():
         assert totals[name].f1 >= floor, f"{name} F1 fell below {floor}: {report}"
+
+
+# The second blind set (tests/data/extraction/blind2.jsonl, README "Second blind set"): longer
+# wire and outlet paragraphs, written before its author read the extractor. Its first score is
+# the honest one (F1 0.875-0.986 per field with actors.json); this floor, a little below the
+# score after general fixes, guards those fixes, with both actor lists.
+BLIND2_REACHED = {"claimant": 0.94, "via": 0.94, "quantities": 0.97, "dates": 0.97, "places": 0.97}
+
+
+def test_blind2_set_is_well_formed() -> None:
+    lines = (DATA / "blind2.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert len(records) >= 50 and len({r["id"] for r in records}) == len(records)
+    assert sum(r["language"] == "ar" for r in records) >= 25
+    assert sum(r["language"] == "en" for r in records) >= 25
+    refs = {r.ref for r in build_gazetteer(ROOT / "seeds" / "places_supplement.json")}
+    for record, claim in _claims(records):
+        assert record["id"].startswith(f"b2-{record['language']}-"), record["id"]
+        assert not record["adapted_from_seed"], record["id"]
+        assert set(claim) == CLAIM_KEYS and claim["stance"] in STANCES, record["id"]
+        assert claim["verb"] and claim["verb"].lower() in record["text"].lower(), record["id"]
+        assert set(claim["places"]) <= refs, record["id"]
+        for q in claim["quantities"]:
+            assert q["item"] in ITEMS, (record["id"], q)
+
+
+@pytest.mark.parametrize("actor_set", ["gold", "product"])
+def test_extractor_does_not_fall_below_the_f1_it_has_reached_on_the_blind2_set(
+    actor_set: str,
+) -> None:
+    pytest.importorskip(
+        "claims.extraction.pipeline",
+        reason="claims.extraction.pipeline or a module it imports is not written yet",
+    )
+    ev = _load_eval()
+    totals = ev.evaluate(ev.build_setup(actor_set), path=DATA / "blind2.jsonl")
+    report = {name: round(totals[name].f1, 3) for name in ev.FIELDS}
+    for name, floor in BLIND2_REACHED.items():
+        assert totals[name].f1 >= floor, f"{name} F1 fell below {floor}: {report}"
+
+
+def test_product_actors_map_gold_names_by_alias() -> None:
+    ev = _load_eval()
+    actors = ev.load_product_actors()
+    aliases = ev.alias_map(actors)
+    names = {a["name"] for a in actors}
+    assert {"Reuters", "SANA", "US Department of Defense", "Islamic State (ISIS)"} <= names
+    # a gold name written as an alias of a product actor scores as that actor
+    assert aliases[ev.normalise("Pentagon")] == ev.normalise("US Department of Defense")
+    assert aliases[ev.normalise("الأسايش")] == ev.normalise("Asayish")

@@ -343,3 +343,28 @@ def test_one_after_an_outcome_verb_counts_one() -> None:
     text = "the raid killed two operatives and captured one."
     assert summary(text, "en") == [("killed", 2, 2), ("captured", 1, 1)]
     assert summary("one of the soldiers was killed", "en") == []
+
+
+# --- general rules found by the second blind set ------------------------------------------------
+
+
+def test_the_accusative_of_a_nisba_noun_is_still_its_item() -> None:
+    assert summary("أن خمسة عشر مدنياً قتلوا في إدلب") == [("killed", 15, 15)]
+    assert summary("قتل 12 عسكرياً") == [("killed", 12, 12)]
+
+
+def test_a_passive_outcome_before_ma_bayna_range_counts_the_range() -> None:
+    assert summary("قُتل ما بين ١٠ و١٥ عنصراً في الغارات") == [("killed", 10, 15)]
+
+
+def test_pushed_to_flight_after_the_count_means_displaced() -> None:
+    assert summary("دفعت الغارات نحو ١٥ ألف مدني إلى النزوح") == [("displaced", 15000, 15000)]
+
+
+def test_fighters_who_flee_a_prison_are_members_not_displaced() -> None:
+    assert summary("نحو عشرين عنصراً من التنظيم فرّوا من سجن") == [("members", 20, 20)]
+    assert summary("مئات المدنيين فروا من القصف") == [("displaced", 200, 999)]
+
+
+def test_one_inside_an_of_phrase_describes_and_does_not_count() -> None:
+    assert summary("Three members of one family were killed", "en") == [("killed", 3, 3)]

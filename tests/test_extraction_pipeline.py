@@ -22,3 +22,21 @@ def test_they_added_after_anonymous_residents_is_the_same_anonymous_source_and_r
     assert first.anonymous and second.anonymous
     assert first.via_actor_ids == second.via_actor_ids == (1,)
     assert [(q.item, q.low, q.high) for q in second.quantities] == [("wounded", 7, None)]
+
+
+def test_a_wire_dateline_is_neither_claimant_relay_nor_place() -> None:
+    from claims.extraction.places import PlaceName
+
+    actors = ActorIndex([ActorName(1, "Reuters", ("Reuters",)), ActorName(2, "SOHR", ("SOHR",))])
+    places = PlaceIndex([PlaceName(1, ("Damascus", "دمشق")), PlaceName(2, ("Manbij", "منبج"))])
+    text = "DAMASCUS (Reuters) - Clashes near Manbij killed 37 people, SOHR said."
+    (claim,) = propose_claims(
+        text, language="en", published=dt.date(2026, 2, 7), actors=actors, places=places
+    )
+    assert claim.claimant_actor_id == 2 and claim.via_names == ()
+    assert claim.place_ids == (2,)
+    arabic = "دمشق – عنب بلدي\nقال المرصد في منبج إن 5 قتلوا."
+    (claim,) = propose_claims(
+        arabic, language="ar", published=dt.date(2026, 2, 7), actors=actors, places=places
+    )
+    assert claim.place_ids == (2,)

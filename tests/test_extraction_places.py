@@ -207,3 +207,20 @@ def test_the_countryside_of_a_name_with_a_direction_is_the_governorate() -> None
 def test_a_region_word_finds_the_governorate_written_with_its_article() -> None:
     assert held_found("in the Hasakah countryside last week") == [HASAKAH_GOV]
     assert held_found("in Hasakah city") == [HASAKAH]
+
+
+# --- general rules found by the second blind set ------------------------------------------------
+
+_US = PlaceIndex(
+    [PlaceName(1, ("United States", "U.S.", "U. S.")), PlaceName(2, ("Tall Abyad", "تل أبيض"))]
+)
+
+
+def test_dotted_initials_before_a_noun_are_an_adjective_not_a_place() -> None:
+    assert [m.place_id for m in _US.find("U.S. forces killed five militants")] == []
+    assert [m.place_id for m in _US.find("He flew to the U.S. on Monday")] == [1]
+
+
+def test_a_conjunction_on_a_short_first_word_of_a_multiword_name_is_a_clitic() -> None:
+    assert [m.place_id for m in _US.find("في محيط رأس العين وتل أبيض")] == [2]
+    assert [m.place_id for m in _US.find("وتل من التراب")] == []

@@ -195,6 +195,10 @@ class NameTrie(Generic[T]):
         word = toks[i].norm
         yield word, 0, i + 1
         yield from ((rest, k, i + 1) for rest, k in _prefix_variants(word))
+        # "وتل أبيض": a conjunction on a short first word of a multi-word name (the hit must
+        # then span more than this word, see `find`).
+        if len(word) == 3 and word[0] in "وف" and i + 1 < len(toks) and toks[i + 1].joined:
+            yield word[1:], 1, i + 1
         if i + 1 < len(toks) and toks[i + 1].joined and word in _JOIN_PARTICLES:
             yield word + toks[i + 1].norm, 0, i + 2
 
@@ -215,7 +219,12 @@ class NameTrie(Generic[T]):
                 node = root.get(first)
                 last = j - 1
                 while node is not None:
-                    if node.payloads and (best is None or (last, -skip) > (best[0], best[1])):
+                    short = skip and len(toks[i].norm) == 3 and last == i
+                    if (
+                        node.payloads
+                        and not short
+                        and (best is None or (last, -skip) > (best[0], best[1]))
+                    ):
                         ok = [
                             p for p in node.payloads if accept is None or accept(p, i, last, skip)
                         ]
@@ -370,9 +379,30 @@ _DEMONYMS = {
 }  # fmt: skip
 
 
+_MINISTRY_OF = re.compile(r"(?:(?P<pre>.*?)\s+)?Ministry\s+of\s+(?:the\s+)?(?P<field>[A-Z][\w ]*)$")
+_FIELD_MINISTRY = re.compile(r"(?:(?P<pre>.*?)\s+)?(?P<field>[A-Z][\w]*)\s+Ministry$")
+
+
+def _ministry_variants(alias: str) -> list[str]:
+    """ "Ministry of Interior" is also written "Interior Ministry", and the other way round."""
+    m = _MINISTRY_OF.fullmatch(alias)
+    if m:
+        pre = f"{m.group('pre')} " if m.group("pre") else ""
+        return [f"{pre}{m.group('field')} Ministry"]
+    m = _FIELD_MINISTRY.fullmatch(alias)
+    if m:
+        pre = f"{m.group('pre')} " if m.group("pre") else ""
+        return [f"{pre}Ministry of {m.group('field')}"]
+    return []
+
+
 def _with_possessives(aliases: Sequence[str]) -> list[str]:
     out = list(aliases)
-    for alias in aliases:
+    for alias in list(aliases):
+        for variant in _ministry_variants(alias.strip()):
+            if variant not in out:
+                out.append(variant)
+    for alias in list(out):
         first, _, rest = alias.strip().partition(" ")
         country = _DEMONYMS.get(first)
         if country and rest and rest[:1].isupper():
@@ -507,6 +537,7 @@ _RELAY_CUES_RAW: tuple[str, ...] = (
     "in a statement to", "in an interview with", "told", "via", "in a post on", "on its website",
     "on its channel", "writing in", "quoting", "published by", "carried by", "broadcast by",
     "aired by", "through", "in its", "نشرته", "نشرتها", "بثته", "بثتها", "أوردته", "أوردتها",
+    "نقلته", "نقلتها",
 )  # fmt: skip
 _RELAY_CUES: dict[tuple[str, ...], str] = {NameTrie.key(c): c for c in _RELAY_CUES_RAW}
 _CUE_FIRST = {k[0] for k in _RELAY_CUES}
@@ -528,6 +559,12 @@ _LOOSE_CUES = frozenset(
     )
 )  # fmt: skip
 _TIGHT_REACH = 2
+_OUTLET_DESCRIPTORS = frozenset(
+    {
+        "state", "official", "news", "agency", "outlet", "broadcaster", "television", "tv",
+        "channel", "newspaper", "daily", "website", "the", "its", "pro", "government", "run",
+    }
+)  # fmt: skip
 # Cues whose source is the originator and whose speaker only relays it: "Reuters, citing two
 # security sources, reported" / "قالت الجزيرة نقلاً عن مصادر محلية" (claimant: the sources).
 _CITING_CUES = frozenset(NameTrie.key(c) for c in ("citing", "quoting", "نقلا عن", "نقلا"))
@@ -572,8 +609,10 @@ _NOT_CONTENT_BEFORE_AN = frozenset(
 )  # "فضّل عدم الكشف عن اسمه": a masdar's own عن, not the statement's
 _EN_ANAPHOR_HEADS = frozenset({"the", "its", "their"})
 _EN_NAME_BEFORE = re.compile(
-    r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]+)\s*(?:,[^,]{1,60})?,?\s*$"
-)  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said", "A lawyer, Omar Kassab, told"
+    r"(?:\b[Tt]he\s+)?((?:[A-Z][\w'’.-]*\s+(?:(?:of|for|the|in|and)\s+){0,2}){0,4}[A-Z][\w'’-]+)"
+    r"\s*(?:,[^,]{1,60})?,?\s*$"
+)  # "Ahmed Ali said", "Ahmed Ali, a spokesman, said", "A lawyer, Omar Kassab, told",
+# "The Committee for Missing Persons in Raqqa said" (a new body, connectors inside its name)
 _EN_APPOSITIVE = re.compile(r"\s*,[^,]{1,100},\s*")
 # After a verb, a capitalised name of two to four words ending the clause (VS order).
 _EN_NAME_AFTER = re.compile(r"\s+((?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+)(?=\s*(?:[,.;]|$))")
@@ -696,6 +735,12 @@ def find_attribution(
     relay_hits: dict[int, tuple[_Cue, Hit[_ActorEntry]]] = {}
     for cue in cues:
         reach = _RELAY_REACH if _cue_key(toks, cue) in _LOOSE_CUES else _TIGHT_REACH
+        # "told state news agency SANA", "carried by the official news agency SANA": the
+        # outlet's description between the cue and its name does not count against the reach.
+        d = cue.last + 1
+        while d < len(toks) and toks[d].norm in _OUTLET_DESCRIPTORS:
+            d += 1
+            reach += 1
         for k, hit in enumerate(hits):
             if cue.first <= hit.first <= cue.last + reach and k not in relay_hits:
                 # "نقلاً عن مصدر في وزارة الداخلية", "according to residents quoted by X":
@@ -970,6 +1015,7 @@ _ATTACK_STEMS = tuple(
         "اغتال", "أعدم", "ألحق", "نفذ", "مقتل", "killed", "kill", "wounded", "destroyed",
         "targeted", "attack",
         "ambush", "bomb", "detonat", "shot", "down", "execut", "damag", "struck", "seiz",
+        "carried", "conducted", "launched", "operation",
     )
 )  # fmt: skip
 
@@ -1303,6 +1349,57 @@ def _arabic_subject_phrase(
     return Mention(None, name, name, words[0].start, words[-1].end)
 
 
+# Nouns that, after "the"/"its", stand for an earlier-named body: "..., the monitor said".
+_EN_BODY_NOUNS = frozenset(
+    {
+        "monitor", "observatory", "report", "committee", "office", "council", "network",
+        "forces", "force", "command", "coalition", "outlet", "organisation", "organization",
+        "group", "ministry", "army", "military", "agency", "statement", "spokesman",
+        "spokeswoman", "spokesperson", "militia", "body", "watchdog", "department",
+    }
+)  # fmt: skip
+_EN_TRAILING_MIN_WORDS = 3
+_EN_TRAILING_MAX_WORDS = 7
+
+
+def _en_trailing_subject(
+    text: str,
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    relay_idx: set[int],
+    verb_idx: int,
+) -> Mention | None:
+    """ "U.S. forces killed five ... on Thursday, the Pentagon said": the reported clause comes
+    first and the speaker is exactly what stands between its comma and the verb."""
+    verb_start = toks[verb_idx].start
+    comma = max(text.rfind(",", 0, verb_start), text.rfind("،", 0, verb_start))
+    if comma < 0:
+        return None
+    span = [k for k in range(verb_idx) if toks[k].start > comma]
+    head = [k for k in range(verb_idx) if toks[k].end <= comma]
+    if not span or len(span) > _EN_TRAILING_MAX_WORDS or len(head) < _EN_TRAILING_MIN_WORDS:
+        return None
+    if any(c in '"“”' for c in text[comma:verb_start]):
+        return None
+    inside = [h for k, h in enumerate(hits) if k not in relay_idx and h.first >= span[0]]
+    if inside:
+        return _mention(text, inside[0])
+    words = [toks[k] for k in span]
+    if len(words) == 1 and words[0].norm in {"he", "she", "it", "they", "we"}:
+        return _PREVIOUS
+    if words[0].norm in _EN_ANAPHOR_HEADS and all(
+        w.norm in _EN_BODY_NOUNS or not text[w.start].isupper() for w in words[1:]
+    ):
+        if words[-1].norm in _EN_BODY_NOUNS:
+            return _PREVIOUS  # "the monitor", "the Britain-based monitor", "the report"
+        return None
+    named = words[1:] if words[0].norm == "the" else words
+    if named and all(text[w.start].isupper() or w.norm in {"of", "for", "al"} for w in named):
+        start, end = named[0].start, named[-1].end
+        return Mention(None, text[start:end], text[start:end], start, end)
+    return None
+
+
 def _english_subject(
     text: str,
     toks: Sequence[Tok],
@@ -1365,7 +1462,10 @@ def _english_subject(
         or any(h.start <= name_before.start(1) < h.end for h in hits)
     ):
         name_before = None
-    if pronoun and not (before and before[-1].last == verb_idx - 1):
+    trailing = None if anonymous else _en_trailing_subject(text, toks, hits, relay_idx, verb_idx)
+    if trailing is not None:
+        claimant = trailing
+    elif pronoun and not (before and before[-1].last == verb_idx - 1):
         claimant = _PREVIOUS
     elif before and not _quoted(quotes, before[-1]):
         chosen = before[-1]
@@ -1382,7 +1482,17 @@ def _english_subject(
             ):
                 chosen = person
         claimant = _mention(text, chosen)
-        if name_before is not None and name_before.end(1) > chosen.end and not anonymous:
+        appositive_person = (
+            name_before is not None
+            and name_before.end(1) <= chosen.start
+            and text[name_before.end(1) : chosen.start].lstrip().startswith(",")
+            and _EN_APPOSITIVE.fullmatch(text, name_before.end(1), verb_start) is not None
+        )  # "Rami Haddadin, a regional director of the Syrian Civil Defence, said": the person
+        if (
+            name_before is not None
+            and (name_before.end(1) > chosen.end or appositive_person)
+            and not anonymous
+        ):
             # "A lawyer for the detainees, Omar Kassab, told AFP" / "Analyst Samir Haddad said"
             name = name_before.group(1).strip()
             claimant = Mention(

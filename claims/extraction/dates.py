@@ -211,8 +211,12 @@ _M_FULL = _alt(k for k in MONTH_OF if k not in _ABBREVIATIONS)
 _REL_ALT = _alt(_REL_WORDS)
 
 
+# The other series' name written after a month as a gloss: "كانون الأول/ديسمبر".
+_GLOSS = rf"(?:\s*/\s*(?:{_M_FULL})(?!\w))?"
+
+
 def _mon(group: str, full: bool = False) -> str:
-    return rf"(?P<{group}>{_M_FULL if full else _M_ANY})(?!\w)(?:\.(?=\s*\d))?"
+    return rf"(?P<{group}>{_M_FULL if full else _M_ANY})(?!\w)(?:\.(?=\s*\d))?{_GLOSS}"
 
 
 def _day(group: str) -> str:
@@ -245,7 +249,10 @@ _PRE = r"(?<!\w)(?P<pre>[وف]?(?:بين|من|between|from))\s+(?:the\s+)?"
 _WS = r"\s+"
 
 _AR_MONTH_CUES = r"(?:في|خلال|منذ|مطلع|اوايل|اواخر|منتصف|بدايه|نهايه|طوال|اثناء|حتي|شهر|بشهر)"
-_EN_MONTH_CUES = r"(?:in|during|since|throughout|until|through|by|early|late|mid|last|this|next)"
+_EN_MONTH_CUES = (
+    r"(?:in|during|since|throughout|until|through|by|early|late|mid|last|this|next"
+    r"|(?:the\s+)?(?:start|beginning|end|middle)\s+of)"
+)
 
 _Pattern = tuple[str, "re.Pattern[str]"]
 
@@ -772,6 +779,11 @@ _PARENTHESIS_CLOSE = re.compile(r"\s*[،,]\s*")
 _POSSESSIVE = re.compile(r"['’]s(?!\w)")
 
 
+# A comma, then the speaker: the attribution comes after the reported clause.
+_TRAILING_ATTRIBUTION = re.compile(r"\W*[,،]")
+_OPENING_WORDS = 2  # a date after at most this many words opens the sentence ("وفي 19 ...، ذكر")
+
+
 def propose_dates(
     sentence: str,
     *,
@@ -866,7 +878,12 @@ def _stated_span(
         if span.kind == "range" and span.start != span.end:
             continue  # "since Thursday, OCHA said": a window is the event's, not the statement's
         if end <= verb_start:
-            if len(_WORD.findall(folded, end, verb_start)) <= _STATED_MAX_WORDS_BEFORE:
-                return span
-            break
+            if len(_WORD.findall(folded, end, verb_start)) > _STATED_MAX_WORDS_BEFORE:
+                break
+            opening = len(_WORD.findall(folded, 0, start)) <= _OPENING_WORDS
+            if _TRAILING_ATTRIBUTION.match(folded, end, verb_start) and not opening:
+                # "... killed five in Deir ez-Zor on Thursday, the Pentagon said": the date
+                # closes the reported clause; it dates the event, not the statement.
+                break
+            return span
     return None

@@ -288,6 +288,11 @@ _EVENT_AFTER.update(
         for w in forms
     }
 )
+# "دفعت 15 ألف مدني إلى النزوح", "أجبرت العائلات على الفرار": a flight noun after إلى / على.
+_TO_FLIGHT = frozenset(normalise(w) for w in ("إلى", "الى", "على"))
+_FLIGHT_NOUNS = frozenset(
+    normalise(w) for w in ("النزوح", "الفرار", "الهرب", "الهروب", "مغادرة", "ترك")
+)
 # Words that may come between a counted noun and its outcome: "من القوات الحكومية قتلوا",
 # "members of a single family, among them six children, were killed".
 _OF = frozenset({"من", "of"})
@@ -681,6 +686,8 @@ for _item, (_arabic, _english) in ITEMS.items():
         _ITEM_OF.setdefault(_form, _item)
         if not _form.endswith(("ه", "ا", "ي", "ء", "ين", "ون", "ات")):
             _ITEM_OF.setdefault(_form + "ا", _item)  # accusative tanween: موقعاً
+        elif _form.endswith("ي") and len(_form) >= 4:
+            _ITEM_OF.setdefault(_form + "ا", _item)  # nisba nouns too: مدنياً، عسكرياً، جندياً
     for _word in _english:
         _ITEM_OF.setdefault(_word, _item)
 
@@ -1141,6 +1148,8 @@ class _Finder:
             bare = word[1:] if len(word) > 3 and word[0] in "وف" else word
             if word in _EVENT_AFTER or bare in _EVENT_AFTER:
                 return _EVENT_AFTER.get(word) or _EVENT_AFTER[bare]
+            if word in _TO_FLIGHT and m + 1 < n and words[m + 1] in _FLIGHT_NOUNS:
+                return "displaced"  # "دفعت 15 ألف مدني إلى النزوح", "أجبرت ... على الفرار"
             if word in (",", "،") and m + 1 < n and words[m + 1] in _PARENTHESIS_OPENERS:
                 close = next((c for c in range(m + 2, min(n, m + 8)) if words[c] in (",", "،")), -1)
                 if close < 0:
@@ -1152,8 +1161,12 @@ class _Finder:
                 phrase = 4
             elif word in _AUXILIARIES or _ADVERB.fullmatch(word):
                 pass  # "were arbitrarily arrested"
-            elif phrase > 0 and word[0].isalpha() and parse_number(word) is None:
-                phrase -= 1
+            elif (
+                phrase > 0
+                and word[0].isalpha()
+                and (parse_number(word) is None or word in _ONE_WORDS)
+            ):
+                phrase -= 1  # "members of one family were killed"
             else:
                 return None
             m += 1
@@ -1253,6 +1266,8 @@ class _Finder:
                 if has_pre:
                     range_start = k - 1
                     range_qualifier = "range"
+                    if range_start > 0 and words[range_start - 1] == "ما":
+                        range_start -= 1  # "قُتل ما بين 10 و15 عنصراً"
             if self.masked(j - 1):
                 return j
 
@@ -1285,7 +1300,10 @@ class _Finder:
                 prefix = 0
             else:
                 return j
-        # "one of the soldiers" is not a count; "killed two and captured one" counts one.
+        # "one of the soldiers" is not a count; "killed two and captured one" counts one;
+        # "members of one family" describes the others, it counts nothing.
+        if exact == 1 and words[k] in _ONE_WORDS and k > 0 and words[k - 1] in _OF:
+            return j
         if (
             exact == 1
             and words[k] in _ONE_WORDS
@@ -1329,6 +1347,8 @@ class _Finder:
             event = self.event_after(max(item_end, j))
             if event is not None and item_end > j:
                 span_last = max(span_last, item_end)
+        if event == "displaced" and item == "members":
+            event = None  # "20 عنصراً فرّوا من السجن": fighters who flee are not displaced
         if event is not None and item != "percent":
             item = event
 

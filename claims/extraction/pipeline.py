@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from claims.extraction.arabic import normalise
@@ -90,6 +91,25 @@ def _place_ids(
     return tuple(dict.fromkeys(kept))
 
 
+# A wire dateline opening the text: "BEIRUT (Reuters) -", "AMMAN, Jordan (AP) —", and the
+# Arabic "دمشق – عنب بلدي" on its own line. It names where the copy was filed and who wrote it,
+# not the claimant, a relay or a place of the event; it is blanked (offsets kept) before reading.
+_DATELINE_EN = re.compile(
+    r"\A\s*[A-Z][A-Z'’. -]{1,40}(?:,\s*[A-Z][\w .'’-]{1,30})?\s*\([^()\n]{1,40}\)\s*[-–—]+\s*"
+)
+_DATELINE_AR = re.compile(r"\A\s*[\u0600-\u06ff]+(?:\s+[\u0600-\u06ff]+)?\s*[-–—]\s*[^\n]{1,30}\n")
+
+
+def blank_dateline(text: str) -> str:
+    """The text with a leading dateline replaced by spaces (same length, same offsets)."""
+    m = _DATELINE_EN.match(text) or _DATELINE_AR.match(text)
+    if m is None:
+        return text
+    if _DATELINE_AR.match(text) and any(ch in ".،:؟" for ch in m.group()[:-1]):
+        return text
+    return " " * (m.end() - 1) + text[m.end() - 1] + text[m.end() :]
+
+
 def detect_language(text: str) -> str | None:
     """'ar' or 'en' from the letters used; None when there is too little text to tell or it
     is neither (the caller refuses it rather than guessing)."""
@@ -116,7 +136,7 @@ def propose_claims(
     """One proposal per attributed sentence, in text order."""
     proposals: list[ClaimProposal] = []
     previous = None
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(blank_dateline(text)):
         attribution = find_attribution(sentence, actors=actors, previous_claimant=previous)
         if attribution is None:
             continue

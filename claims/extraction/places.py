@@ -86,6 +86,31 @@ _DIRECTION_ADJECTIVES = _fold_set(
 )  # fmt: skip
 
 
+def _attributive_initials(text: str, toks: Sequence[Tok], first: int, last: int) -> bool:
+    """ "U.S. forces", "U.S.-led coalition": dotted initials before a noun are an adjective."""
+    if not all(len(t.norm) == 1 and t.norm.isascii() for t in toks[first : last + 1]):
+        return False
+    if last + 1 >= len(toks):
+        return False
+    gap = text[toks[last].end : toks[last + 1].start]
+    nxt = toks[last + 1].norm
+    return (
+        gap.strip() in (".", ".-")
+        and text[toks[last + 1].start].isalpha()
+        and (nxt not in _NOUN_FOLLOWERS)
+    )
+
+
+# Words after a country's initials that show it is used as a noun: "to the U.S. on Monday".
+_NOUN_FOLLOWERS = frozenset(
+    {
+        "on", "in", "at", "and", "or", "to", "for", "from", "with", "by", "of", "since", "after",
+        "before", "over", "under", "said", "says", "has", "had", "have", "is", "was", "will",
+        "would", "could", "should", "did", "does", "also", "as", "but", "than", "which", "that",
+    }
+)  # fmt: skip
+
+
 class PlaceIndex:
     def __init__(self, places: Sequence[PlaceName]) -> None:
         self._trie: NameTrie[int] = NameTrie()
@@ -159,6 +184,8 @@ class PlaceIndex:
                 and not (initial.isupper() or initial.isdigit())
                 and (toks[first].norm not in ("al", "the") or first == last)
             ):
+                return False
+            if _attributive_initials(text, toks, first, last):
                 return False
             name = "".join(t.norm for t in toks[first : last + 1])[skip:]
             if last == first and name in COMMON_WORD_NAMES:
