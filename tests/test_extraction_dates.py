@@ -412,3 +412,25 @@ def test_a_date_opening_the_sentence_before_the_verb_is_still_the_statement_date
         sentence, published=date(2026, 1, 14), language="en", reporting_verb_span=(verb, verb + 4)
     )
     assert dates.stated_at == date(2026, 1, 12)
+
+
+def test_a_date_inside_the_reported_clause_after_said_dates_the_event_not_the_statement():
+    found = propose_dates(
+        "SOHR said the clashes erupted on Wednesday.",
+        published=date(2025, 12, 13),
+        language="en",
+        reporting_verb_span=(5, 9),
+    )
+    assert found.stated_at is None
+    assert (found.event_start, found.event_end) == (date(2025, 12, 10), date(2025, 12, 10))
+
+
+def test_said_in_a_statement_late_on_wednesday_dates_the_statement():
+    found = propose_dates(
+        "SOHR said in a statement late on Wednesday the clashes erupted.",
+        published=date(2025, 12, 13),
+        language="en",
+        reporting_verb_span=(5, 9),
+    )
+    assert found.stated_at == date(2025, 12, 10)
+    assert found.event_start is None

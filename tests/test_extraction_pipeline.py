@@ -40,3 +40,28 @@ def test_a_wire_dateline_is_neither_claimant_relay_nor_place() -> None:
         arabic, language="ar", published=dt.date(2026, 2, 7), actors=actors, places=places
     )
     assert claim.place_ids == (2,)
+
+
+def test_the_monitor_said_in_a_following_sentence_is_the_monitor_named_before() -> None:
+    actors = ActorIndex([ActorName(1, "Syrian Observatory for Human Rights", ("SOHR",))])
+    text = (
+        "The Syrian Observatory for Human Rights said on Friday that at least 17 fighters were "
+        "killed near Palmyra. The monitor said that dozens were wounded."
+    )
+    first, second = propose_claims(
+        text, language="en", published=dt.date(2025, 12, 13), actors=actors, places=PlaceIndex([])
+    )
+    assert first.claimant_actor_id == second.claimant_actor_id == 1
+    assert not second.anonymous
+
+
+def test_a_monitor_inside_an_apposition_is_not_the_speaker() -> None:
+    actors = ActorIndex([ActorName(1, "Syrian Observatory for Human Rights", ("SOHR",))])
+    text = (
+        "SOHR said 9 were killed. Yasser Barakat, a researcher with the monitor, said 40 "
+        "fighters had been captured."
+    )
+    _, second = propose_claims(
+        text, language="en", published=dt.date(2025, 12, 13), actors=actors, places=PlaceIndex([])
+    )
+    assert second.claimant_name == "Yasser Barakat"

@@ -585,8 +585,11 @@ _ANAPHORIC = frozenset(
     for w in (
         "التنظيم", "الجماعة", "الحركة", "الوزارة", "البيان", "القيادة", "الجيش", "الحكومة",
         "الفصيل", "الهيئة", "المرصد", "الوكالة", "الصحيفة", "هو", "هي", "هم",
+        "الشبكة", "المنظمة", "المكتب", "المجلس", "التحالف", "اللجنة", "القناة",
         "he", "she", "they", "it", "we", "group", "statement", "ministry", "organisation",
         "organization", "army", "military", "agency", "command",
+        "monitor", "observatory", "network", "council", "committee", "office", "coalition",
+        "movement", "militia", "channel", "outlet",
     )
 )  # fmt: skip
 _FUNCTION = frozenset(
@@ -1445,9 +1448,15 @@ def _english_subject(
         )
     claimant: Mention | None = None
     prev_word = toks[verb_idx - 1].norm if verb_idx > 0 else ""
-    pronoun = prev_word in _ANAPHORIC and (
-        prev_word in {"he", "she", "they", "it", "we"}
-        or (verb_idx > 1 and toks[verb_idx - 2].norm in _EN_ANAPHOR_HEADS)
+    # "The monitor said" points back; "X, a researcher with the monitor, said" does not: a
+    # comma between the noun and the verb closes an appositive, whose noun is not the subject.
+    pronoun = (
+        prev_word in _ANAPHORIC
+        and "," not in text[toks[verb_idx - 1].end : verb_start]
+        and (
+            prev_word in {"he", "she", "they", "it", "we"}
+            or (verb_idx > 1 and toks[verb_idx - 2].norm in _EN_ANAPHOR_HEADS)
+        )
     )
     before = [
         h

@@ -833,7 +833,7 @@ def propose_dates(
                     break
     stated: DateSpan | None = None
     if verb is not None:
-        stated = _stated_span(spans, folded, f2o, verb, content)
+        stated = _stated_span(spans, folded, f2o, verb, content, english=language == "en")
     events = [span for span in spans if span is not stated]
     stated_at = stated.start if stated is not None and stated.start == stated.end else None
     return DateProposal(
@@ -844,12 +844,36 @@ def propose_dates(
     )
 
 
+# What may stand between an English reporting verb and the date of the statement when no
+# "that" opens the content: "said late on Monday", "said in a statement on Monday", "told
+# reporters in Damascus on Monday". Any other word ("said the clashes erupted on Wednesday")
+# starts the reported clause, and its date is the event's.
+_EN_ATTRIBUTION_WORDS = frozenset(
+    (
+        "on", "late", "early", "in", "a", "an", "the", "its", "his", "her", "their", "statement",
+        "remarks", "interview", "comments", "briefing", "press", "conference", "speech", "news",
+        "post", "posted", "published", "website", "channel", "account", "with", "to", "told",
+        "reporters", "journalists", "by", "from", "at", "during", "via", "televised",
+    )
+)  # fmt: skip
+
+
+def _attribution_only(folded: str, start: int, end: int) -> bool:
+    # After a comma the verb's own clause has ended ("…, the ministry announced, in what it
+    # called the largest seizure this year"): what follows is commentary, not new content.
+    if "," in folded[start:end]:
+        return True
+    return all(word in _EN_ATTRIBUTION_WORDS for word in _WORD.findall(folded, start, end))
+
+
 def _stated_span(
     spans: list[DateSpan],
     folded: str,
     f2o: list[int],
     verb: tuple[int, int],
     content: int | None = None,
+    *,
+    english: bool = False,
 ) -> DateSpan | None:
     verb_start, verb_end = verb
     complementiser = _COMPLEMENTISER.search(folded, verb_end)
@@ -870,6 +894,7 @@ def _stated_span(
             verb_end <= start
             and end <= limit
             and len(_WORD.findall(folded, verb_end, start)) <= max_words
+            and (complementiser or not english or _attribution_only(folded, verb_end, start))
         ):
             return span
     for span in reversed(spans):
