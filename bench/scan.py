@@ -167,6 +167,12 @@ def run_size(size: int, seed: int, *, packed: bool = False) -> SizeResult:
         corpus.CLAIMS_PER_SPAN = per_span
     generate_s = time.monotonic() - started
     truth.save(ROOT / "var" / f"bench_truth_{size}.json")
+    # Planner statistics, as a database that has lived with its data has them: straight after
+    # a bulk load PostgreSQL may not have analysed the new rows yet, and whether it has depends
+    # on when autovacuum happened to wake during the load.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(f"generated in {generate_s:.1f} s; planted {truth.counts()}", flush=True)
 
     scan_queries = QueryCounter()

@@ -140,7 +140,6 @@ def _insert_pairs(through: Any, column: str, pairs: Sequence[tuple[int, int]]) -
             )
 
 
-@transaction.atomic
 def write_findings(
     *,
     findings: Sequence[Finding],
@@ -154,7 +153,13 @@ def write_findings(
     Open flags of those kinds in that scope that no finding supports any more are resolved; flags
     outside the scope are not touched, so a check of one claim never resolves another event's
     flags. `sources_of_claims` spares the query for the sources a new flag involves when the
-    caller holds the claims' appearances already (every source a claim appears in or cites)."""
+    caller holds the claims' appearances already (every source a claim appears in or cites).
+
+    Everything is read first and written in one transaction, opened only when there is
+    something to write: a check that changes nothing (most of them) spares the BEGIN and
+    COMMIT round trips. Reading first changes nothing the writes rely on: at READ COMMITTED
+    each statement sees what was committed when it ran, inside a transaction or not, and none
+    of the flags it writes can be one it resolves (those have no finding)."""
     report = FlagReport()
     by_fingerprint = {f.fingerprint: f for f in findings}
     existing: dict[str, Flag] = {}
@@ -202,17 +207,6 @@ def write_findings(
         flag.evidence_hash, flag.updated_at = finding.evidence_hash, now
         to_update[reason].append(flag)
 
-    if to_create:
-        created = _create_with_history(to_create, reason="Found by the verification scan")
-        _link(created, by_fingerprint, sources_of_claims or {})
-        report.created = len(created)
-        report.flag_ids += [f.pk for f in created]
-    fields = ["state", "resolved_at", "severity", "detail", "evidence_hash", "updated_at"]
-    for reason, flags in to_update.items():
-        bulk_update_with_history(
-            flags, Flag, fields, batch_size=BATCH, default_change_reason=reason
-        )
-
     # Filter in Python, not with NOT IN: a full scan has more fingerprints than a query may bind.
     open_flags = Flag.objects.filter(state=Flag.State.OPEN, kind__in=list(kinds))
     if scope_claim_ids is not None:
@@ -234,9 +228,22 @@ def write_findings(
     resolved: list[Flag] = []
     for start in range(0, len(stale), BATCH):
         resolved += Flag.objects.filter(pk__in=stale[start : start + BATCH])
-    for flag in resolved:
-        flag.state, flag.resolved_at = Flag.State.RESOLVED, now
-    resolve(resolved, reason="Resolved: the condition no longer holds")
+    if not (to_create or to_update or resolved):
+        return report
+    with transaction.atomic():
+        if to_create:
+            created = _create_with_history(to_create, reason="Found by the verification scan")
+            _link(created, by_fingerprint, sources_of_claims or {})
+            report.created = len(created)
+            report.flag_ids += [f.pk for f in created]
+        fields = ["state", "resolved_at", "severity", "detail", "evidence_hash", "updated_at"]
+        for reason, flags in to_update.items():
+            bulk_update_with_history(
+                flags, Flag, fields, batch_size=BATCH, default_change_reason=reason
+            )
+        for flag in resolved:
+            flag.state, flag.resolved_at = Flag.State.RESOLVED, now
+        resolve(resolved, reason="Resolved: the condition no longer holds")
     report.resolved = len(resolved)
     return report
 

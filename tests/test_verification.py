@@ -115,7 +115,7 @@ def test_a_dismissed_flag_stays_dismissed_until_its_evidence_changes(seeded):
 def test_an_independent_source_resolves_the_partisan_flag_with_history(seeded):
     verification.scan_all()
     claim = Claim.objects.get(slug=ISIS_HOMS)
-    reuters = Actor.objects.create(slug="reuters", name="Reuters", kind=Actor.Kind.WIRE)
+    reuters = Actor.objects.get(slug="reuters")  # from the actor directory
     story = Source.objects.create(slug="reuters-homs", publisher=reuters)
     Appearance.objects.create(claim=claim, source=story)
     verification.check_claim(claim.pk)
@@ -130,7 +130,7 @@ def test_an_english_report_of_fifteen_sites_joins_the_editors_event_and_is_a_min
 ):
     verification.scan_all()
     centcom_claim = Claim.objects.get(slug=CENTCOM_SITES)
-    national = Actor.objects.create(slug="the-national", name="The National", kind="media")
+    national = Actor.objects.get(slug="the-national")  # from the actor directory
     claim = Claim.objects.create(
         slug="the-national-15-sites",
         claimant=Actor.objects.get(slug="centcom"),
