@@ -255,29 +255,65 @@ class ReviewForm(forms.ModelForm):
 
 @admin.register(Review)
 class ReviewAdmin(HistoryAdmin):
+    """Reviews are written and published through claims.workflow here as everywhere: a verdict
+    moves its claim (verdict, state, version, history), and publication keeps four eyes, sends
+    the webhooks and refuses an older review. Nothing of a recorded review is edited by hand."""
+
     form = ReviewForm
     list_display = ["claim", "verdict", "reviewer", "created_at", "published"]
     list_filter = ["verdict", "published", "language"]
     search_fields = ["rationale", "claim__text"]
     list_select_related = ["claim__claimant", "reviewer"]
     raw_id_fields = ["claim"]
+    actions = ["publish_selected"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
-        # Append-only: once written, only publication is decided here.
         if obj is not None:
-            return [f.name for f in Review._meta.fields if f.name not in Review.MUTABLE_FIELDS]
+            return [f.name for f in Review._meta.fields]
         return ["published", "published_at", "published_by"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
+        # Viewed, never changed: publication is the action below.
         return False
 
     def get_exclude(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
         return ["reviewer"] if obj is None else []
 
     def save_model(self, request: HttpRequest, obj: Review, form: Any, change: bool) -> None:
-        if not change:
-            obj.reviewer = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+        if change:
+            raise PermissionDenied("A recorded review is not edited; record a new one.")
+        try:
+            recorded = workflow.record_review(
+                claim_id=obj.claim_id,
+                verdict=obj.verdict,
+                rationale=obj.rationale,
+                evidence_links=obj.evidence_links,
+                language=obj.language,
+                by=request.user,
+            )
+        except workflow.WorkflowError as exc:
+            raise PermissionDenied(str(exc)) from None
+        obj.pk, obj.reviewer, obj.created_at = recorded.pk, recorded.reviewer, recorded.created_at
+        obj._state.adding = False
+
+    @admin.action(description="Publish the selected reviews", permissions=["publish"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        published = 0
+        for review in queryset.order_by("pk"):
+            try:
+                workflow.publish_review(review_id=review.pk, by=request.user)
+            except workflow.WorkflowError as exc:
+                messages.error(request, f"Review {review.pk} of claim {review.claim_id}: {exc}")
+            else:
+                published += 1
+        if published:
+            messages.success(request, f"Published {published} review(s).")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("claims.publish_review")
 
 
 @admin.register(Flag)

@@ -96,3 +96,49 @@ def test_a_flag_page_opens_with_its_history(as_role):
     client = as_role("reviewer")
     assert client.get(reverse("admin:claims_flag_change", args=[flag.pk])).status_code == 200
     assert client.get(reverse("admin:claims_flag_history", args=[flag.pk])).status_code == 200
+
+
+def test_a_review_added_in_the_admin_moves_its_claim_as_the_workflow_does(as_role, seeded):
+    claim = Claim.objects.get(slug=ISIS_HOMS)
+    version = claim.version
+    response = as_role("editor").post(
+        reverse("admin:claims_review_add"),
+        {"claim": claim.pk, "verdict": "contested", "rationale": "Only ISIS channels carry it.",
+         "language": "en", "evidence_links": "[]"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.state, claim.version) == ("contested", "reviewed", version + 1)
+    review = Review.objects.get(claim=claim)
+    assert review.reviewer.username == "demo-editor" and not review.published
+
+
+def test_publishing_in_the_admin_keeps_four_eyes_and_publishes_the_claim(
+    as_role, role_users, seeded
+):
+    from claims import workflow
+
+    claim = Claim.objects.get(slug=ISIS_HOMS)
+    review = workflow.record_review(
+        claim_id=claim.pk, verdict="contested", rationale="Partisan only.", by=role_users["admin"]
+    )
+    changelist = reverse("admin:claims_review_changelist")
+    action = {"action": "publish_selected", "_selected_action": [review.pk]}
+
+    refused = as_role("admin").post(changelist, action, follow=True)
+    assert "Four eyes" in refused.content.decode()
+    assert not Review.objects.get(pk=review.pk).published
+
+    as_role("reviewer").post(changelist, action)
+    review.refresh_from_db()
+    claim.refresh_from_db()
+    assert review.published and review.published_by == role_users["reviewer"]
+    assert (claim.verdict, claim.state) == ("contested", "published")
+
+
+def test_a_recorded_review_cannot_be_marked_published_by_editing_it(as_role, seeded):
+    review = ReviewFactory(claim=Claim.objects.get(slug=ISIS_HOMS))
+    client = as_role("admin")
+    url = reverse("admin:claims_review_change", args=[review.pk])
+    assert client.post(url, {"published": "on"}).status_code == 403
+    assert not Review.objects.get(pk=review.pk).published
