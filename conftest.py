@@ -113,3 +113,21 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": "/usr/bin/chromium",
         "args": CHROMIUM_FLAGS,
     }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI a green run means every test ran: nothing may be skipped there (a missing
+    service already fails rather than skips, so a skip means a test that checked nothing), and
+    a run that collected no test is a failure too."""
+    if os.environ.get("CI") != "true" or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped or session.testscollected == 0:
+        if reporter is not None:
+            reporter.write_line(
+                f"CI: {skipped} skipped of {session.testscollected} collected; under CI every "
+                "test must run.",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
