@@ -209,6 +209,7 @@ QUEUE_ROW_FIELDS = (
     "verdict",
     "claimant__slug",
     "claimant__name",
+    "claimant__name_ar",
     "assigned_to__username",
 )
 

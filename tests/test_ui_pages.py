@@ -914,3 +914,21 @@ def test_the_queue_shows_each_kind_of_open_flag_once_with_its_number_and_worst_s
         '<span class="flag severity-info">Single root (circular reporting)</span>',
     ]
     assert "<td>—</td>" in rows[str(quiet.pk)]
+
+
+def test_arabic_pages_name_actors_in_arabic_and_english_pages_in_english(seeded, role_users):
+    claim = Claim.objects.get(slug=ISIS_HOMS)
+    arabic_name = claim.claimant.name_ar
+    assert arabic_name and arabic_name != claim.claimant.name
+
+    queue_ar = arabic_client(role_users["editor"]).get("/claims/").content.decode()
+    queue_en = client_for(role_users["editor"]).get("/claims/").content.decode()
+    assert f"<bdi>{arabic_name}</bdi>" in queue_ar
+    assert f"<bdi>{claim.claimant.name}</bdi>" in queue_en
+    assert f"<bdi>{arabic_name}</bdi>" not in queue_en
+
+    headline = re.compile(r"<h1>(.*?)</h1>", re.S)
+    page_ar = arabic_client(role_users["editor"]).get(f"/claims/{claim.pk}/").content.decode()
+    page_en = client_for(role_users["editor"]).get(f"/claims/{claim.pk}/").content.decode()
+    assert arabic_name in headline.search(page_ar).group(1)
+    assert claim.claimant.name in headline.search(page_en).group(1)

@@ -150,6 +150,22 @@ def label(value: Any, kind: str) -> Any:
     return label_for(kind, value)
 
 
+def name_in(actor: Any, language: str | None) -> str:
+    """An actor's name in the page's language: its Arabic name on Arabic pages when it has
+    one, else its name as stored (the English or original one)."""
+    if actor is None:
+        return ""
+    name_ar = getattr(actor, "name_ar", None)
+    return str(name_ar) if language == "ar" and name_ar else str(actor.name)
+
+
+@register.filter
+def actor_name(actor: Any) -> str:
+    """`{{ claim.claimant|actor_name }}`: Arabic editors read القيادة المركزية الأمريكية, not
+    "US Central Command", wherever the actor has an Arabic name."""
+    return name_in(actor, get_language())
+
+
 @register.filter
 def field_value(value: Any, field_name: str) -> Any:
     """A history value shown as its label when the field stores a choice (state, verdict…)."""
@@ -259,7 +275,7 @@ def queue_rows(claims: Iterable[Any], selectable: Any) -> SafeString:
                 priority=escape(floatformat(claim.priority, 0)),
                 text=escape(truncated(claim.text, 140)),
                 actor_url=escape(url_of(claim.claimant.slug, "claims:actor")),
-                claimant=escape(claim.claimant.name),
+                claimant=escape(name_in(claim.claimant, language)),
                 stated=claim.stated_at.isoformat() if claim.stated_at else "—",
                 state=escape(label_for("state", claim.state, language)),
                 verdict=escape(label_for("verdict", claim.verdict, language)),
