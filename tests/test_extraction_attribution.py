@@ -621,3 +621,32 @@ def test_isis_saying_its_fighters_carried_out_operations_claims_responsibility()
     found = _b2("In its weekly al-Naba newsletter, Islamic State said its fighters carried out "
                 "8 operations.")  # fmt: skip
     assert found.stance == "claims_responsibility"
+
+
+# --- blind3: recipient outlets that no actor carries ------------------------------------------
+
+
+def relay_names(att: Attribution) -> list[str]:
+    return [r.source.name for r in att.relays]
+
+
+def test_an_unknown_outlet_after_lel_and_an_outlet_noun_is_a_relay_without_the_noun() -> None:
+    att = attribute("قال مصدر طبي في المدينة لشبكة السويداء 24 إن المستشفى استقبل جرحى")
+    assert att.anonymous and relay_names(att) == ["السويداء 24"]
+
+
+def test_an_unknown_outlet_after_an_interview_word_is_a_relay() -> None:
+    att = attribute("قال الشيخ فرحان الجدعان، في تصريح لفرات بوست، إن اشتباكات وقعت")
+    assert relay_names(att) == ["فرات بوست"]
+    att = attribute("أوضح القيادي أبو خالد، في حديث إلى نورث برس، أن قواته اعتقلت مطلوبين")
+    assert relay_names(att) == ["نورث برس"]
+
+
+def test_a_television_keeps_its_noun_and_hides_the_country_in_its_name() -> None:
+    att = attribute("أكد مصدر عسكري لتلفزيون سوريا أن وحدات الجيش صدت هجوما")
+    assert att.anonymous and relay_names(att) == ["تلفزيون سوريا"]
+
+
+def test_a_known_recipient_is_not_proposed_twice() -> None:
+    att = attribute("قال مصدر محلي لعنب بلدي إن الطريق مغلق")
+    assert relay_names(att) == ["Enab Baladi"]

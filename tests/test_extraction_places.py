@@ -224,3 +224,33 @@ def test_dotted_initials_before_a_noun_are_an_adjective_not_a_place() -> None:
 def test_a_conjunction_on_a_short_first_word_of_a_multiword_name_is_a_clitic() -> None:
     assert [m.place_id for m in _US.find("في محيط رأس العين وتل أبيض")] == [2]
     assert [m.place_id for m in _US.find("وتل من التراب")] == []
+
+
+# --- blind3: region words over a town-only name, rural X, places inside body names ----------
+
+SUWAYDA, SUWAYDA_GOV = 21, 22
+BLIND3 = PlaceIndex(
+    [
+        PlaceName(SUWAYDA, ("As-Suwayda", "السويداء", "Sweida")),
+        PlaceName(SUWAYDA_GOV, ("Suwayda", "السويداء", "Sweida Governorate"), region=True),
+        PlaceName(HOMS, ("Homs", "حمص")),
+        PlaceName(HOMS_GOV, ("Homs Governorate", "محافظة حمص", "حمص", "Homs"), region=True),
+        PlaceName(SYRIA, ("Syria", "سوريا"), region=True),
+    ]
+)
+
+
+def test_a_region_word_finds_the_governorate_through_its_governorate_alias() -> None:
+    for text in ("clashes in Sweida province", "villages in western Sweida"):
+        assert [m.place_id for m in BLIND3.find(text)] == [SUWAYDA_GOV], text
+    assert [m.place_id for m in BLIND3.find("a market in Sweida")] == [SUWAYDA]
+
+
+def test_rural_before_a_name_is_its_countryside_and_names_the_governorate() -> None:
+    assert [m.place_id for m in BLIND3.find("gunmen killed four in rural Homs")] == [HOMS_GOV]
+
+
+def test_a_place_right_after_a_directorate_council_or_television_is_part_of_a_name() -> None:
+    for text in ("مدير المكتب في مديرية صحة السويداء", "قال مجلس حمص", "لتلفزيون سوريا"):
+        assert BLIND3.find(text) == [], text
+    assert [m.place_id for m in BLIND3.find("في مدينة السويداء")] == [SUWAYDA]

@@ -859,6 +859,15 @@ def find_attribution(
             content = max(content, cited_content)
         relay_idx = relay_idx | {k for k, h in enumerate(hits) if h is source}
 
+    # "لشبكة السويداء 24"، "في تصريح لفرات بوست"، "في حديث إلى نورث برس": a recipient outlet
+    # that no actor carries is still a relay, named as written.
+    if arabic:
+        unknown = _unknown_recipients(text, shift, toks, hits, verb_idx, content)
+        extra = tuple(
+            r for r in extra if not any(u.start <= r.start and r.end <= u.end for u in unknown)
+        )
+        extra = (*extra, *unknown)
+
     # ", SANA reported." after the claim: a relay written after the claimant's own clause.
     if not arabic:
         extra = (*extra, *_trailing_relays(text, shift, toks, hits, verb_end_tok, claimant))
@@ -1158,6 +1167,76 @@ _NOT_RECIPIENT_BEFORE = frozenset(
         "المقربة", "المقرب", "الإعلامي", "الإعلامية", "المكتب", "المركز", "الجناح", "الذراع",
     )
 )  # fmt: skip
+
+
+# Outlet kinds written before the outlet's own name and not part of it ("لشبكة السويداء 24" is
+# "السويداء 24"); "تلفزيون سوريا", "إذاعة …" keep the noun.
+_OUTLET_KIND_DROPPED = frozenset(
+    normalise(w) for w in ("موقع", "وكالة", "صحيفة", "قناة", "شبكة", "مجلة", "منصة", "جريدة")
+)
+_OUTLET_KIND_KEPT = frozenset(normalise(w) for w in ("تلفزيون", "إذاعة", "راديو"))
+_AR_INTERVIEW = frozenset(
+    normalise(w)
+    for w in ("تصريح", "تصريحات", "تصريحه", "تصريحاته", "حديث", "حديثه", "مقابلة", "مقابلته")
+)
+_RECIPIENT_MAX_WORDS = 3
+
+
+def _unknown_recipients(
+    text: str,
+    shift: int,
+    toks: Sequence[Tok],
+    hits: Sequence[Hit[_ActorEntry]],
+    verb_idx: int,
+    content: int,
+) -> list[Relay]:
+    """Arabic recipients between the verb and the content that no actor carries: "لشبكة X"،
+    "لتلفزيون X"، "في تصريح لـX"، "في حديث إلى X" (X: up to three words, to a comma or the
+    content marker)."""
+    covered = {j for h in hits for j in range(h.first, h.last + 1)}
+    out: list[Relay] = []
+    k = verb_idx + 1
+    while k < len(toks) and toks[k].start < content:
+        word = toks[k].norm
+        first = -1
+        skip = 0  # characters of the first token that are not part of the name
+        if k in covered:
+            pass
+        elif word[:1] == "ل" and word[1:] in _OUTLET_KIND_DROPPED:
+            first = k + 1
+        elif word[:1] == "ل" and (
+            word[1:] in _OUTLET_KIND_KEPT
+            or (k >= 1 and toks[k - 1].norm in _AR_INTERVIEW and len(word) > 2)
+        ):
+            first, skip = k, 1
+        elif k >= 2 and toks[k - 2].norm in _AR_INTERVIEW and toks[k - 1].norm in ("الي", "لـ"):
+            first = k
+        if first < 0:
+            k += 1
+            continue
+        words: list[Tok] = []
+        j = first
+        while j < len(toks) and toks[j].start < content and len(words) <= _RECIPIENT_MAX_WORDS:
+            if words and any(c in ",،(:" for c in text[words[-1].end : toks[j].start]):
+                break
+            tok = toks[j]
+            kept = skip and toks[first].norm[1:] in _OUTLET_KIND_KEPT
+            if j in covered and j != first and not kept:
+                break
+            if tok.norm in _FUNCTION or tok.norm in _AR_CONTENT:
+                break
+            if tok.norm in _TIME_WORDS or not (is_arabic(tok.norm) or tok.norm.isdigit()):
+                break
+            words.append(tok)
+            j += 1
+        if words and len(words) <= _RECIPIENT_MAX_WORDS and first not in covered:
+            start = words[0].start + (skip if words[0] is toks[first] else 0)
+            name = text[start : words[-1].end].strip(' "“”«»')
+            if name and not any(c.isdigit() for c in name[:1]):
+                mention = Mention(None, name, name, start + shift, words[-1].end + shift)
+                out.append(Relay("لـ", mention, toks[k].start + shift, words[-1].end + shift))
+        k = max(j, k + 1)
+    return out
 
 
 def _told_to(toks: Sequence[Tok], hit: Hit[_ActorEntry]) -> bool:

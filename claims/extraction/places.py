@@ -48,11 +48,14 @@ _REGION_BEFORE = _fold_set(
     # directions: "شرقي دير الزور", "جنوب إدلب", "eastern Homs" name the governorate
     "شرقي", "غربي", "شمالي", "جنوبي", "شرق", "غرب", "شمال", "جنوب", "eastern", "western",
     "northern", "southern",
+    # "rural Homs" is the English of "ريف حمص"
+    "rural",
 )  # fmt: skip
 _REGION_AFTER = _fold_set(
     "governorate", "province", "countryside", "region", "governorates", "provinces"
 )
 # "Homs and Hama provinces", "محافظتي حمص وحماة": a plural region word after two names.
+_REGION_SUFFIXES = _fold_set("governorate", "province")
 _REGIONS_AFTER = _fold_set("governorates", "provinces", "محافظتي", "محافظات")
 _AND = _fold_set("and", "و")
 # Words that contain a gazetteer name after a clitic but are not places: "لبنان" is not
@@ -66,6 +69,11 @@ COMMON_WORD_NAMES = _fold_set(
     "المزرعة", "مزرعة", "العين", "عين", "الجسر", "السد", "التل", "المركز", "الحي", "القرية",
     "البلدة", "المدينة", "المنطقة", "الشيخ", "السلام", "النصر", "الثورة", "الحرية", "الوحدة",
 )  # fmt: skip
+
+
+# A place right after these nouns is part of a body's or outlet's name, not where the claim is:
+# "مديرية صحة السويداء", "مجلس دير الزور العسكري", "تلفزيون سوريا".
+_BODY_NOUNS = _fold_set("مديرية", "صحة", "مجلس", "تلفزيون", "إذاعة", "راديو")
 
 
 def _bare(word: str) -> str:
@@ -130,6 +138,10 @@ class PlaceIndex:
                     keys_of.setdefault(place.place_id, set()).add(key)
                     if place.region and key:
                         self._regions_by_key.setdefault(key, []).append(place.place_id)
+                        # "Sweida Governorate" also names the region as plain "Sweida" when a
+                        # region word asks for one ("Sweida province", "western Sweida").
+                        if len(key) > 1 and key[-1] in _REGION_SUFFIXES:
+                            self._regions_by_key.setdefault(key[:-1], []).append(place.place_id)
         self._article_dropped: set[tuple[str, ...]] = set()
         for keys in keys_of.values():
             for key in keys:
@@ -137,8 +149,12 @@ class PlaceIndex:
                     self._article_dropped.add((key[0][2:],))
 
     def _region_variant(self, toks: Sequence[Tok], first: int, last: int, skip: int) -> int | None:
-        """A region named with the article the text left out ("Hasakah" -> "Al-Hasakah")."""
+        """A region named with the article the text left out ("Hasakah" -> "Al-Hasakah"), or by
+        the name its "X Governorate" alias gives it ("Sweida province" -> Suwayda)."""
         key = (toks[first].norm[skip:], *(t.norm for t in toks[first + 1 : last + 1]))
+        plain = self._regions_by_key.get(key)
+        if plain:
+            return plain[0]
         if is_arabic(key[0]):
             variant = None if key[0].startswith("ال") else ("ال" + key[0], *key[1:])
         else:
@@ -186,6 +202,8 @@ class PlaceIndex:
             ):
                 return False
             if _attributive_initials(text, toks, first, last):
+                return False
+            if not skip and self._preceded(toks, first, _BODY_NOUNS):
                 return False
             name = "".join(t.norm for t in toks[first : last + 1])[skip:]
             if last == first and name in COMMON_WORD_NAMES:
