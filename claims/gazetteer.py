@@ -22,6 +22,16 @@ GEONAMES = "geonames"
 SUPPLEMENT = "seed"
 _GENERIC_AR_PREFIXES = ("مدينة ", "منطقة ", "محافظة ", "ناحية ")
 _GOVERNORATE_SUFFIX = re.compile(r"\s+(Governorate|Province)$", re.IGNORECASE)
+# Words that begin many place names ("Tal Abyad", "Khan Shaykhun", "دير حافر"): GeoNames lists a
+# few of them alone as another name of one town (At Tall's "Tal", Khirbat Tin Nur's "Khan"), and
+# as an alias each would claim every "Tal …" or "Khan …" in a text for that one town.
+_GENERIC_HEADS = frozenset(
+    {
+        "tal", "tall", "tell", "tel", "khan", "deir", "dayr", "ain", "ayn", "kafr", "jisr",
+        "ras", "bab", "jabal", "jebel", "qasr", "bir",
+        "تل", "خان", "دير", "عين", "كفر", "جسر", "رأس", "راس", "باب", "جبل", "قصر", "بئر",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,15 @@ def _ascii(text: str) -> str:
     return plain.replace("ʿ", "").replace("‘", "").replace("’", "'")
 
 
+def _clean(name: str) -> str:
+    # GeoNames carries a few names with direction marks inside ("الحولة" + U+200E U+200E):
+    # invisible, they only make a stored name differ from the same name typed by an editor.
+    return "".join(ch for ch in name if unicodedata.category(ch) != "Cf").strip()
+
+
 def _arabic_name(names: Iterable[str]) -> str:
     """The package's first Arabic name that is not prefixed 'city of', 'district of'…"""
-    arabic = [n for n in names if _is_arabic(n)]
+    arabic = [_clean(n) for n in names if _is_arabic(n)]
     plain = [n for n in arabic if not n.startswith(_GENERIC_AR_PREFIXES)]
     return (plain or arabic or [""])[0]
 
@@ -70,8 +86,14 @@ def _aliases(*groups: Iterable[str], exclude: Iterable[str] = ()) -> tuple[str, 
     seen = set(exclude)
     kept: list[str] = []
     for group in groups:
-        for name in group:
-            if name and name not in seen and (_is_arabic(name) or _is_latin(name)):
+        for raw in group:
+            name = _clean(raw)
+            if (
+                name
+                and name not in seen
+                and (_is_arabic(name) or _is_latin(name))
+                and _ascii(name).lower() not in _GENERIC_HEADS
+            ):
                 seen.add(name)
                 kept.append(name)
     return tuple(kept)
@@ -196,7 +218,11 @@ def _build_gazetteer(supplement: str, mtime_ns: int, size: int) -> tuple[PlaceRe
             if base is None:
                 raise GazetteerError(f"supplement override {entry['ref']}: no such place")
             by_ref[base.ref] = PlaceRecord(
-                **{**base.__dict__, "name_ar": base.name_ar or entry.get("name_ar", "")}
+                **{
+                    **base.__dict__,
+                    "name_ar": base.name_ar or entry.get("name_ar", ""),
+                    "aliases": _aliases(base.aliases, entry.get("aliases", [])),
+                }
             )
             continue
         ref = f"{SUPPLEMENT}:{entry['slug']}"
