@@ -650,3 +650,42 @@ def test_a_television_keeps_its_noun_and_hides_the_country_in_its_name() -> None
 def test_a_known_recipient_is_not_proposed_twice() -> None:
     att = attribute("قال مصدر محلي لعنب بلدي إن الطريق مغلق")
     assert relay_names(att) == ["Enab Baladi"]
+
+
+def test_a_role_holder_named_in_apposition_is_the_claimant_not_an_anonymous_source() -> None:
+    att = attribute(
+        "أوضح القيادي في مجلس المنطقة العسكري، أبو خالد العكيدي، أن قواته اعتقلت ١٢ شخصاً."
+    )
+    assert att.claimant is not None and att.claimant.name == "أبو خالد العكيدي"
+    assert not att.anonymous
+    att = attribute("قال قائد الأمن في محافظة المنطقة، العميد أحمد الحمد، إن الحملة انتهت.")
+    assert att.claimant is not None and att.claimant.name == "أحمد الحمد"
+    assert not att.anonymous
+
+
+def test_an_anonymous_source_that_asked_not_to_be_named_stays_anonymous() -> None:
+    att = attribute("قال قيادي في الفصيل، طلب عدم ذكر اسمه، إن المعارك توقفت.")
+    assert att.anonymous and att.claimant is None
+
+
+def test_a_name_before_a_one_of_description_is_the_claimant() -> None:
+    att = attribute("قال الشيخ فرحان الجدعان، أحد وجهاء العشيرة، إن الاشتباكات توقفت.")
+    assert att.claimant is not None and att.claimant.name == "فرحان الجدعان"
+
+
+def test_estimated_qaddarat_is_a_reporting_verb() -> None:
+    att = attribute("قدّرت وزارة الدفاع عدد القتلى بين ٤٠ و٥٠ شخصاً.")
+    assert claimant_id(att) == 11 and att.verb == "قدّرت"
+
+
+def test_a_bare_la_name_right_before_the_content_marker_is_a_recipient_outlet() -> None:
+    att = attribute("قال المحلل السياسي شيار خليل لنورث برس إن الضربات تواصلت.")
+    assert [r.source.name for r in att.relays] == ["نورث برس"]
+    att = attribute("أعلنت المفوضية السامية للأمم المتحدة لشؤون اللاجئين أن الآلاف نزحوا.")
+    assert att.relays == ()
+
+
+def test_a_quoted_name_after_a_generic_body_noun_is_a_new_claimant() -> None:
+    att = attribute("أقرّ فصيل «لواء الجبل» في بيان بمقتل ستة من عناصره.")
+    assert att.claimant is not None
+    assert (att.claimant.actor_id, att.claimant.name) == (None, "لواء الجبل")

@@ -434,3 +434,34 @@ def test_said_in_a_statement_late_on_wednesday_dates_the_statement():
     )
     assert found.stated_at == date(2025, 12, 10)
     assert found.event_start is None
+
+
+def test_today_and_a_weekday_naming_the_same_day_are_one_stated_date() -> None:
+    text = "أعلنت الوزارة، اليوم الخميس، تحييد ١٧ عنصراً خلال الأسبوع الماضي."
+    proposal = propose_dates(
+        text, published=date(2025, 10, 23), language="ar", reporting_verb_span=(0, 5)
+    )
+    assert proposal.stated_at == date(2025, 10, 23)
+    assert (proposal.event_start, proposal.event_end) == (date(2025, 10, 13), date(2025, 10, 19))
+
+
+def test_a_date_in_the_statement_parenthesis_after_the_speaker_is_the_stated_date() -> None:
+    text = (
+        "أعلنت وزارة الداخلية السورية، في بيان نشرته على قناتها في تلغرام يوم السبت ١٤ حزيران، "
+        "القبض على خلية في مدينة حمص."
+    )
+    speaker_end = text.index("،")
+    proposal = propose_dates(
+        text,
+        published=date(2025, 6, 16),
+        language="ar",
+        reporting_verb_span=(0, 5),
+        speaker_end=speaker_end,
+    )
+    assert proposal.stated_at == date(2025, 6, 14)
+    assert proposal.event_start is None
+
+
+def test_the_two_days_of_yumay_make_a_range() -> None:
+    span = only("في المواجهات يومي ٢٠ و٢١ أيار", published=date(2025, 5, 25))
+    assert (span.start, span.end) == (date(2025, 5, 20), date(2025, 5, 21))

@@ -368,3 +368,24 @@ def test_fighters_who_flee_a_prison_are_members_not_displaced() -> None:
 
 def test_one_inside_an_of_phrase_describes_and_does_not_count() -> None:
     assert summary("Three members of one family were killed", "en") == [("killed", 3, 3)]
+
+
+def test_an_updated_toll_counts_what_the_toll_counts_not_the_noun_after_the_number() -> None:
+    assert summary("ارتفعت حصيلة قتلى الغارات على محيط البلدة إلى ستة عناصر من الجيش") == [
+        ("killed", 6, 6)
+    ]
+    assert summary("The death toll from the bombing in the town has risen to 19", "en") == [
+        ("killed", 19, 19)
+    ]
+    assert summary("ارتفع عدد الجرحى إلى 10 أشخاص") == [("wounded", 10, 10)]
+
+
+def test_an_estimated_toll_between_two_numbers_is_a_killed_range() -> None:
+    assert summary("قدّرت الشبكة عدد القتلى في الاشتباكات بين ٤٠ و٥٠ شخصاً") == [("killed", 40, 50)]
+
+
+def test_recaptured_counts_the_captured_and_a_slashed_modifier_keeps_the_item() -> None:
+    assert summary("the force had recaptured five detainees who escaped", "en") == [
+        ("captured", 5, 5)
+    ]
+    assert summary("jets had destroyed 21 PKK/YPG sites in the north", "en") == [("sites", 21, 21)]

@@ -65,3 +65,16 @@ def test_a_monitor_inside_an_apposition_is_not_the_speaker() -> None:
         text, language="en", published=dt.date(2025, 12, 13), actors=actors, places=PlaceIndex([])
     )
     assert second.claimant_name == "Yasser Barakat"
+
+
+def test_a_statement_date_in_a_parenthesis_after_a_verb_subject_speaker_is_stated_at() -> None:
+    actors = ActorIndex([ActorName(1, "Syrian Ministry of Interior", ("وزارة الداخلية السورية",))])
+    text = (
+        "أعلنت وزارة الداخلية السورية، في بيان نشرته على قناتها في تلغرام يوم السبت ١٤ حزيران، "
+        "القبض على خلية من ثمانية أشخاص."
+    )
+    (claim,) = propose_claims(
+        text, language="ar", published=dt.date(2025, 6, 16), actors=actors, places=PlaceIndex([])
+    )
+    assert claim.stated_at == dt.date(2025, 6, 14)
+    assert (claim.event_start, claim.event_end) == (None, None)

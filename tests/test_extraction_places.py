@@ -254,3 +254,9 @@ def test_a_place_right_after_a_directorate_council_or_television_is_part_of_a_na
     for text in ("مدير المكتب في مديرية صحة السويداء", "قال مجلس حمص", "لتلفزيون سوريا"):
         assert BLIND3.find(text) == [], text
     assert [m.place_id for m in BLIND3.find("في مدينة السويداء")] == [SUWAYDA]
+
+
+def test_an_english_al_name_also_matches_without_its_article() -> None:
+    index = PlaceIndex([PlaceName(1, ("Al Qamishli", "القامشلي"))])
+    assert [m.place_id for m in index.find("A drone struck a car near Qamishli on Friday")] == [1]
+    assert index.find("the qamishli road") == []

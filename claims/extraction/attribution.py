@@ -507,9 +507,11 @@ _AR_VERBS: dict[str, str] = {
     **_forms(CLAIMS, "تبنى", "تبنت", "تبنوا", "يتبنى", "تتبنى"),
     **_forms(ADMITS, "أقر", "أقرت", "أقروا", "يقر", "تقر"),
     **_forms(ADMITS, "اعترف", "اعترفت", "اعترفوا", "يعترف", "تعترف"),
+    # Monitors estimate: "قدّرت الشبكة عدد القتلى بـ…" ("قدر" alone is also a noun: weak below).
+    **_forms(ASSERTS, "قدرت", "قدروا"),
 }
 # Verbs that only report when they open the sentence ("قدّم X أرقاماً", "X presented figures").
-_AR_WEAK: dict[str, str] = _forms(ASSERTS, "قدم", "قدمت", "أصدر", "أصدرت", "نشر")
+_AR_WEAK: dict[str, str] = _forms(ASSERTS, "قدم", "قدمت", "أصدر", "أصدرت", "نشر", "قدر")
 _EN_VERBS: dict[str, str] = {
     **_forms(ASSERTS, "said", "says", "say", "announced", "announces", "stated", "states"),
     **_forms(ASSERTS, "declared", "added", "adds", "reported", "reports", "claimed", "claims"),
@@ -1211,6 +1213,8 @@ def _unknown_recipients(
             first, skip = k, 1
         elif k >= 2 and toks[k - 2].norm in _AR_INTERVIEW and toks[k - 1].norm in ("الي", "لـ"):
             first = k
+        elif _bare_recipient(toks, k, verb_idx, covered):
+            first, skip = k, 1
         if first < 0:
             k += 1
             continue
@@ -1237,6 +1241,35 @@ def _unknown_recipients(
                 out.append(Relay("لـ", mention, toks[k].start + shift, words[-1].end + shift))
         k = max(j, k + 1)
     return out
+
+
+# Nouns that take a لـ genitive ("القائد العام لقوات …", "المتحدث الرسمي لحركة …"), so "لـX"
+# after them names a body, not a recipient.
+_NOT_BARE_RECIPIENT = frozenset(
+    normalise(w)
+    for w in (
+        "قوات", "حركة", "مجلس", "وزارة", "هيئة", "جيش", "لواء", "فصيل", "تنظيم", "جماعة",
+        "إدارة", "مديرية", "قيادة", "لجنة", "منظمة", "حزب", "الإدارة", "ذلك", "هذا", "هذه",
+    )
+)  # fmt: skip
+
+
+def _bare_recipient(toks: Sequence[Tok], k: int, verb_idx: int, covered: set[int]) -> bool:
+    """ "قال المحلل شيار خليل لنورث برس إن": a لـ-word after the speaker, one to three words
+    before the content marker, is the outlet the speaker told, even without an outlet noun."""
+    word = toks[k].norm
+    if k <= verb_idx + 1 or word[:1] != "ل" or len(word) < 4 or word[:2] == "لل":
+        return False
+    if word[1:] in _NOT_BARE_RECIPIENT or toks[k - 1].norm in _NOT_RECIPIENT_BEFORE:
+        return False
+    if toks[k - 1].norm.startswith("ال") and k - 1 not in covered:
+        return False  # "المفوضية … للأمم المتحدة لشؤون اللاجئين": a body's name goes on
+    for j in range(k + 1, min(len(toks), k + _RECIPIENT_MAX_WORDS + 1)):
+        if toks[j].norm in _AR_CONTENT:
+            return True
+        if j in covered or toks[j].norm in _FUNCTION or not is_arabic(toks[j].norm):
+            return False
+    return False
 
 
 def _told_to(toks: Sequence[Tok], hit: Hit[_ActorEntry]) -> bool:
@@ -1323,10 +1356,23 @@ def _arabic_subject(
                 break
         claimant = _mention(text, chosen)
         # "المتحدث باسم وزارة الداخلية، عمار الخطيب،": the spokesman's own name, when given.
-        if any(
+        titled = any(
             t.norm in _AR_TITLES for t in toks[max(verb_idx + 1, chosen.first - 2) : chosen.first]
-        ):
+        )
+        if titled:
             claimant = _arabic_unknown(text, chosen.end, window_end, anchored=True) or claimant
+        if titled or (anonymous and _named_role(window)):
+            # "أوضح القيادي في مجلس …، أبو خالد العكيدي،", "قال قائد الأمن الداخلي في محافظة
+            # …، العميد أحمد الحمد،": the role's holder, named in apposition, is the speaker.
+            named = _arabic_unknown(text, chosen.end, window_end)
+            if named is not None:
+                claimant, anonymous = named, False
+    elif anonymous and _named_role(window):
+        named = _arabic_unknown(text, verb_end, window_end)
+        if named is not None:
+            claimant, anonymous = named, False
+    elif not anonymous and (named_body := _quoted_body_name(text, window)) is not None:
+        claimant = named_body
     elif not anonymous:
         content_words = [
             t for t in window if t.norm not in _FUNCTION and not _inside(quotes, t.start)
@@ -1362,6 +1408,26 @@ def _arabic_subject(
     return claimant, anonymous, content
 
 
+# A generic body noun before its quoted name: "أقرّ فصيل «لواء الجبل»" (the name is the speaker).
+_BODY_KIND_NOUNS = frozenset(
+    normalise(w) for w in ("فصيل", "تنظيم", "حركة", "جماعة", "مجموعة", "تشكيل", "كتيبة")
+)
+_QUOTED_NAME = re.compile(r"\s*[«“\"]([^«»“”\"]{3,40})[»”\"]")
+
+
+def _quoted_body_name(text: str, window: Sequence[Tok]) -> Mention | None:
+    if not window or window[0].norm not in _BODY_KIND_NOUNS:
+        return None
+    m = _QUOTED_NAME.match(text, window[0].end)
+    if m is None:
+        return None
+    words = tokenise(m.group(1))
+    if not 1 <= len(words) <= 4 or not all(is_arabic(t.norm) for t in words):
+        return None
+    name = m.group(1).strip()
+    return Mention(None, name, name, m.start(1), m.start(1) + len(name))
+
+
 def _arabic_unknown(text: str, start: int, end: int, anchored: bool = False) -> Mention | None:
     """An unknown name in apposition: "قال الناطق باسم الجيش، أحمد علي، إن"."""
     if anchored:  # right after the title's body: "المتحدث باسم الوزارة، أحمد علي،"
@@ -1373,15 +1439,48 @@ def _arabic_unknown(text: str, start: int, end: int, anchored: bool = False) -> 
     if m is None:
         return None
     words = [t.norm for t in tokenise(m.group(1))]
-    words = [w for w in words if w not in _TITLE_TOKENS]
+    if words and words[0] in _DESCRIPTOR_HEADS and not anchored:
+        # "قال الشيخ فرحان الجدعان، أحد وجهاء عشيرة …،": the name is before its description.
+        return _arabic_name(text, start, m.start())
+    return _arabic_name(text, m.start(1), m.start(1) + len(m.group(1).rstrip()))
+
+
+# "أحد وجهاء …", "إحدى الناشطات": an apposition that describes the name before it.
+_DESCRIPTOR_HEADS = frozenset(normalise(w) for w in ("أحد", "إحدى", "احد", "احدى"))
+# Words that show an apposition is a comment, not a name: "طلب عدم ذكر اسمه".
+_NOT_IN_NAME = frozenset(
+    normalise(w) for w in ("اسمه", "اسمها", "هويته", "هويتها", "عدم", "الكشف", "ذكر")
+)
+
+
+def _arabic_name(text: str, start: int, end: int) -> Mention | None:
+    """Two to four name words between `start` and `end`, a leading title (العميد، الشيخ) left
+    out: "العميد أحمد الحمد" → "أحمد الحمد"."""
+    toks = tokenise(text[start:end])
+    while toks and toks[0].norm in _TITLE_TOKENS:
+        toks = toks[1:]
+    words = [t.norm for t in toks]
     if not 2 <= len(words) <= 4:
         return None
+    # only the first word is checked against function words: "علي" (Ali) folds like "على"
     if words[0] in _FUNCTION or any(
-        w.isdigit() or not is_arabic(w) or w in _TIME_WORDS for w in words
+        w.isdigit() or not is_arabic(w) or w in _TIME_WORDS or w in _NOT_IN_NAME for w in words
     ):
         return None
-    name = m.group(1).strip()
-    return Mention(None, name, name, m.start(1), m.start(1) + len(name))
+    first, last = start + toks[0].start, start + toks[-1].end
+    name = text[first:last]
+    return Mention(None, name, name, first, last)
+
+
+# Roles whose holder may be named in apposition: "القيادي في …، <name>،", "قائد …، <name>،".
+_NAMED_ROLES = frozenset(normalise(w) for w in ("القيادي", "قيادي", "القائد", "قائد"))
+
+
+def _named_role(window: Sequence[Tok]) -> bool:
+    if not window:
+        return False
+    word = window[0].norm
+    return word in _NAMED_ROLES or word in _AR_TITLES
 
 
 # Titles whose holder may be named in apposition after the body: "المتحدث باسم X، NAME،".

@@ -245,7 +245,7 @@ def _mref(group: str) -> str:
 _SEP = r"\s*(?:(?:من|of)\s+)?"
 _STRONG = r"(?:\s*[-–—]\s*|\s+(?:الي|حتي|لغايه|ولغايه|وحتي|to|until|till|through|thru)\s+)"
 _WEAK = r"(?:\s*و\s*|\s+and\s+)"
-_PRE = r"(?<!\w)(?P<pre>[وف]?(?:بين|من|between|from))\s+(?:the\s+)?"
+_PRE = r"(?<!\w)(?P<pre>[وف]?(?:بين|من|يومي|ليلتي|between|from))\s+(?:the\s+)?"
 _WS = r"\s+"
 
 _AR_MONTH_CUES = r"(?:في|خلال|منذ|مطلع|اوايل|اواخر|منتصف|بدايه|نهايه|طوال|اثناء|حتي|شهر|بشهر)"
@@ -734,7 +734,37 @@ def find_dates(text: str, *, published: date, language: str) -> list[DateSpan]:
             taken.append((s, e))
             spans.append(DateSpan(start, end, text[o_start:o_end], o_start, o_end, span_kind))
     spans.sort(key=lambda span: span.start_offset)
-    return spans
+    return _merge_appositions(spans, text)
+
+
+# Between two expressions of the same day written side by side: "اليوم الخميس", "يوم السبت ١٤
+# حزيران", "on Saturday, June 14".
+_APPOSITION_GAP = re.compile(r"[\s,،]*")
+
+
+def _merge_appositions(spans: list[DateSpan], text: str) -> list[DateSpan]:
+    """One span for a weekday and a date (or "today") that name the same single day."""
+    merged: list[DateSpan] = []
+    for span in spans:
+        if merged:
+            prev = merged[-1]
+            if (
+                prev.start == prev.end == span.start == span.end
+                and _APPOSITION_GAP.fullmatch(text, prev.end_offset, span.start_offset)
+                and "range" not in (prev.kind, span.kind)
+            ):
+                kind = "day" if "day" in (prev.kind, span.kind) else prev.kind
+                merged[-1] = DateSpan(
+                    prev.start,
+                    prev.end,
+                    text[prev.start_offset : span.end_offset],
+                    prev.start_offset,
+                    span.end_offset,
+                    kind,
+                )
+                continue
+        merged.append(span)
+    return merged
 
 
 # "since" / "منذ" opening the date (its cue may be inside the match: "منذ مطلع كانون الأول"), or
@@ -791,6 +821,7 @@ def propose_dates(
     language: str,
     reporting_verb_span: tuple[int, int] | None = None,
     content_start: int | None = None,
+    speaker_end: int | None = None,
 ) -> DateProposal:
     """Split a sentence's dates into the stated date and the reported event's window.
 
@@ -832,7 +863,9 @@ def propose_dates(
                     content = _PARENTHESIS_CLOSE.match(folded, s_end).end()  # type: ignore[union-attr]
                     break
     stated: DateSpan | None = None
-    if verb is not None:
+    if verb is not None and speaker_end is not None:
+        stated = _in_attribution_parenthesis(spans, folded, f2o, _folded_index(f2o, speaker_end))
+    if verb is not None and stated is None:
         stated = _stated_span(spans, folded, f2o, verb, content, english=language == "en")
     events = [span for span in spans if span is not stated]
     stated_at = stated.start if stated is not None and stated.start == stated.end else None
@@ -864,6 +897,28 @@ def _attribution_only(folded: str, start: int, end: int) -> bool:
     if "," in folded[start:end]:
         return True
     return all(word in _EN_ATTRIBUTION_WORDS for word in _WORD.findall(folded, start, end))
+
+
+# ", في بيان نشرته على قناتها يوم السبت ١٤ حزيران،": a parenthesis right after the speaker.
+_AFTER_SPEAKER_PARENTHESIS = re.compile(r"\s*[،,][^،,:]*")
+
+
+def _in_attribution_parenthesis(
+    spans: list[DateSpan], folded: str, f2o: list[int], speaker_end: int
+) -> DateSpan | None:
+    """A single day inside the comma parenthesis that follows a verb-subject attribution
+    ("أعلنت الوزارة، في بيان نشرته يوم السبت، القبض على …") is when the statement was made."""
+    opened = _AFTER_SPEAKER_PARENTHESIS.match(folded, speaker_end)
+    if opened is None:
+        return None
+    for span in spans:
+        start = _folded_index(f2o, span.start_offset)
+        end = _folded_index(f2o, span.end_offset)
+        if start < speaker_end or end > opened.end():
+            continue
+        if span.start == span.end and _PARENTHESIS_CLOSE.match(folded, end):
+            return span
+    return None
 
 
 def _stated_span(

@@ -250,6 +250,9 @@ _EVENT_BEFORE: dict[str, tuple[str, ...]] = {
         "اختطاف",
         "captured",
         "capturing",
+        "recaptured",
+        "recapturing",
+        "rearrested",
         "arrested",
         "arresting",
         "detained",
@@ -260,6 +263,19 @@ _EVENT_BEFORE: dict[str, tuple[str, ...]] = {
     ),
     "displaced": ("نزح", "نزوح", "تهجير", "هجر", "displaced", "displacing", "displacement of"),
 }
+# An updated toll: "the death toll … has risen to 19", "ارتفعت حصيلة قتلى … إلى ستة عناصر".
+# The toll noun says what the number counts, whatever noun follows the number.
+_TOLL_NOUNS = frozenset(normalise(w) for w in ("حصيلة", "عدد", "toll"))
+_TOLL_KINDS: dict[str, str] = {
+    normalise(w): item
+    for item, forms in (
+        ("killed", ("قتلى", "القتلى", "الضحايا", "ضحايا", "الوفيات", "الشهداء", "death")),
+        ("wounded", ("جرحى", "الجرحى", "المصابين", "الإصابات", "injury", "casualty")),
+    )
+    for w in forms
+}
+_TOLL_TO = frozenset(normalise(w) for w in ("إلى", "الى", "to"))
+_TOLL_SPAN = 14  # words between the toll noun and "to/إلى"
 # Words after the counted noun: "300 civilians were killed", "إصابة 3 مدنيين بجروح".
 _EVENT_AFTER: dict[str, str] = {
     "killed": "killed",
@@ -1100,6 +1116,14 @@ class _Finder:
             word = words[m]
             if word == "-" and m + 1 < n and self.ends[m - 1] == self.starts[m]:
                 continue  # "pro-government fighters": a hyphenated modifier
+            if (
+                word == "/"
+                and m + 1 < n
+                and self.ends[m - 1] == self.starts[m]
+                and self.ends[m] == self.starts[m + 1]
+                and words[m - 1][0].isalpha()
+            ):
+                continue  # "21 PKK/YPG sites": a slashed modifier
             if not word[0].isalpha() or word in _EN_STOP:
                 break
             item = _ITEM_OF.get(word)
@@ -1121,7 +1145,28 @@ class _Finder:
             return "weapons storage sites"
         return item
 
+    def toll_before(self, start: int) -> str | None:
+        """ "the death toll … has risen to N", "ارتفعت حصيلة قتلى … إلى N": killed/wounded."""
+        words = self.words
+        if start >= 2 and words[start - 1] in _TOLL_TO:
+            first = start - 2
+        elif start >= 1 and words[start] in ("بين", "between"):
+            first = start - 1  # "قدّر عدد القتلى … بين 40 و50 شخصاً"
+        else:
+            return None
+        for m in range(first, max(-1, first - _TOLL_SPAN), -1):
+            word = words[m]
+            if word in (".", "،", ",", ";", "؛") and m < first:
+                return None
+            if word in _TOLL_NOUNS or _strip_one(word) in _TOLL_NOUNS:
+                kind = words[m + 1] if _is_arabic(word) else words[m - 1] if m > 0 else ""
+                return _TOLL_KINDS.get(kind) or _TOLL_KINDS.get(_strip_one(kind))
+        return None
+
     def event_before(self, start: int) -> str | None:
+        toll = self.toll_before(start)
+        if toll is not None:
+            return toll
         found = _match_before(self.words, start, _EVENT_INDEX)
         if found is None and start >= 2 and self.words[start - 1] in _DETERMINERS:
             found = _match_before(self.words, start - 1, _EVENT_INDEX)  # "arrested its five"

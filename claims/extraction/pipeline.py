@@ -162,12 +162,21 @@ def propose_claims(
             attribution.verb_start - sentence.start,
             attribution.verb_end - sentence.start,
         )
+        speaker = attribution.claimant
+        speaker_end: int | None = None
+        if (
+            speaker is not None
+            and speaker.start >= attribution.verb_end
+            and not sentence.text[verb_span[1] : speaker.start - sentence.start].strip()
+        ):
+            speaker_end = speaker.end - sentence.start  # verb-subject order
         dates = propose_dates(
             sentence.text,
             published=published,
             language=language,
             reporting_verb_span=verb_span,
             content_start=attribution.content_start - sentence.start,
+            speaker_end=speaker_end,
         )
         claimant = attribution.claimant
         proposals.append(

@@ -142,6 +142,20 @@ class PlaceIndex:
                         # region word asks for one ("Sweida province", "western Sweida").
                         if len(key) > 1 and key[-1] in _REGION_SUFFIXES:
                             self._regions_by_key.setdefault(key[:-1], []).append(place.place_id)
+        # "Qamishli" for "Al Qamishli": an English name's article may be left out, unless the
+        # bare name belongs to another place.
+        all_keys = {key for keys in keys_of.values() for key in keys}
+        for place_id, keys in keys_of.items():
+            for key in list(keys):
+                bare = key[1:]
+                if (
+                    len(key) > 1
+                    and key[0] == "al"
+                    and len(bare[0]) >= 4
+                    and not is_arabic(bare[0])
+                    and bare not in all_keys
+                ):
+                    self._trie.add(" ".join(bare), place_id)
         self._article_dropped: set[tuple[str, ...]] = set()
         for keys in keys_of.values():
             for key in keys:
